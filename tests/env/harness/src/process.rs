@@ -1,0 +1,104 @@
+//! Child processes of the control plane. Each child gets its own process group (so stopping
+//! it also stops anything it forked) and, in test processes, a parent-death signal so that
+//! nothing outlives a test binary that is killed outright.
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// A running component (etcd, kube-apiserver, ...) whose output goes to `<dir>/<name>.log`.
+pub struct Component {
+    pub name: &'static str,
+    pub log: PathBuf,
+    child: Child,
+}
+
+impl Component {
+    /// Starts `program args...`. With `die_with_parent`, the kernel kills the child when the
+    /// thread that spawned it ends, so callers that use it spawn from a thread that lives as
+    /// long as the process.
+    pub fn spawn(
+        name: &'static str,
+        program: &Path,
+        args: &[String],
+        dir: &Path,
+        die_with_parent: bool,
+    ) -> Result<Component> {
+        let log = dir.join(format!("{name}.log"));
+        let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        // SAFETY: only async-signal-safe calls (setpgid, prctl) run between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setpgid(0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if die_with_parent && libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {name} ({})", program.display()))?;
+        Ok(Component { name, log, child })
+    }
+
+    /// Fails with the end of the component's log when it has already exited.
+    pub fn check_running(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!(
+                "{} exited early ({status}); last lines of {}:\n{}",
+                self.name,
+                self.log.display(),
+                tail(&self.log, 30)
+            );
+        }
+        Ok(())
+    }
+
+    /// SIGTERM to the whole process group, then SIGKILL if it has not exited in `grace`.
+    pub fn stop(&mut self, grace: Duration) {
+        let pgid = self.child.id() as libc::pid_t;
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            // The leader is gone; make sure nothing it forked is left behind.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            return;
+        }
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// The last `lines` lines of a log file, for error messages.
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// A loopback port that was free a moment ago. The OS picks it, so parallel test processes
+/// do not collide.
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}

@@ -1,0 +1,76 @@
+//! Where the provisioned tools are. `tests/env/provision --print-path` makes sure every tool is
+//! in the cache (building what is missing) and prints their directories, so this crate never
+//! re-derives cache paths or versions.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result, bail};
+
+/// The directories of the provisioned tools, in the order `provision` printed them.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    dirs: Vec<PathBuf>,
+}
+
+impl Tools {
+    /// The tools of this process, provisioned once.
+    pub fn get() -> Result<&'static Tools> {
+        static TOOLS: OnceLock<Tools> = OnceLock::new();
+        if let Some(tools) = TOOLS.get() {
+            return Ok(tools);
+        }
+        let tools = Self::provision()?;
+        Ok(TOOLS.get_or_init(|| tools))
+    }
+
+    fn provision() -> Result<Tools> {
+        let script = Self::testenv_dir().join("provision");
+        let output = Command::new(&script)
+            .arg("--print-path")
+            .output()
+            .with_context(|| format!("running {}", script.display()))?;
+        if !output.status.success() {
+            bail!(
+                "{} --print-path failed:\n{}",
+                script.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let path = String::from_utf8(output.stdout).context("provision printed a non-UTF-8 path")?;
+        Ok(Tools {
+            dirs: std::env::split_paths(path.trim()).collect(),
+        })
+    }
+
+    /// `tests/env/` of this repository.
+    pub fn testenv_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the harness crate lives in tests/env/harness")
+            .to_path_buf()
+    }
+
+    /// The full path of a provisioned binary, such as `kube-apiserver` or `pulumi`.
+    pub fn bin(&self, name: &str) -> Result<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+            .with_context(|| format!("{name} is not among the provisioned tools ({:?})", self.dirs))
+    }
+
+    /// A `PATH` value with `first` (for example our own binaries), then the provisioned
+    /// tools, then the caller's `PATH`.
+    pub fn path_with(&self, first: &[&Path]) -> OsString {
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let dirs = first
+            .iter()
+            .map(|p| p.to_path_buf())
+            .chain(self.dirs.iter().cloned())
+            .chain(std::env::split_paths(&inherited));
+        std::env::join_paths(dirs).expect("tool directories contain no ':'")
+    }
+}

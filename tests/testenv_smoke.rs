@@ -1,0 +1,218 @@
+//! Proof that every part of the test environment is the real thing: the apiserver stores and
+//! serves a CRD and its custom resources and audits them, kubectl talks to it, Deployments get
+//! Ready pods through controller-manager, scheduler and kwok, the pulumi CLI runs a YAML
+//! program and finds our provider plugin, Terraform runs, and Prometheus scrapes and answers.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aiservice_testenv::{Prometheus, PulumiStack, TestEnv, Tools, object_ref};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::wait::{await_condition, conditions};
+use serde_json::json;
+
+const OUR_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn our_bins() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_pulumi-resource-aiservice")).parent().unwrap()
+}
+
+#[tokio::test]
+async fn crd_and_custom_resource_round_trip_through_the_apiserver_and_are_audited() {
+    let env = TestEnv::new("smoke-crd").await.unwrap();
+    let group = format!("{}.smoke.example.com", env.namespace);
+    let crd_name = format!("widgets.{group}");
+    let crd: CustomResourceDefinition = serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": crd_name},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
+                }}},
+            }],
+        },
+    }))
+    .unwrap();
+    let crds: Api<CustomResourceDefinition> = Api::all(env.client.clone());
+    crds.create(&PostParams::default(), &crd).await.unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        await_condition(crds.clone(), &crd_name, conditions::is_crd_established()),
+    )
+    .await
+    .expect("CRD established within 30s")
+    .unwrap();
+
+    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, "v1", "Widget"), "widgets");
+    let widgets: Api<DynamicObject> = Api::namespaced_with(env.client.clone(), &env.namespace, &resource);
+    let mut widget = DynamicObject::new("first", &resource);
+    widget.data = json!({"spec": {"size": 3}});
+    widgets.create(&PostParams::default(), &widget).await.unwrap();
+    let read_back = widgets.get("first").await.unwrap();
+    assert_eq!(read_back.data["spec"], json!({"size": 3}));
+    assert!(read_back.metadata.uid.is_some(), "the apiserver assigned a uid");
+
+    let audit = env.audit_log().unwrap();
+    let ns = env.namespace.clone();
+    audit
+        .wait_for(Duration::from_secs(10), |e| {
+            e["verb"] == "create"
+                && object_ref(e, "resource") == "customresourcedefinitions"
+                && object_ref(e, "name") == crd_name
+                && e["responseStatus"]["code"] == 201
+        })
+        .expect("the CRD creation is audited");
+    audit
+        .wait_for(Duration::from_secs(10), |e| {
+            e["verb"] == "create"
+                && object_ref(e, "resource") == "widgets"
+                && object_ref(e, "namespace") == ns
+                && object_ref(e, "apiGroup") == group
+        })
+        .expect("the custom resource creation is audited");
+
+    crds.delete(&crd_name, &Default::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn kubectl_works_with_the_harness_kubeconfig() {
+    let env = TestEnv::new("smoke-kubectl").await.unwrap();
+    let name = env
+        .kubectl(&["get", "namespace", &env.namespace, "-o", "jsonpath={.metadata.name}"])
+        .unwrap();
+    assert_eq!(name, env.namespace);
+    let version: serde_json::Value = serde_json::from_str(&env.kubectl(&["get", "--raw", "/version"]).unwrap()).unwrap();
+    assert_eq!(version["gitVersion"], "v1.37.2", "the pinned kube-apiserver answers");
+}
+
+#[tokio::test]
+async fn a_deployment_gets_ready_pods_on_the_kwok_node() {
+    let env = TestEnv::new("smoke-deploy").await.unwrap();
+    let deployment: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "model-server"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "model-server"}},
+            "template": {
+                "metadata": {"labels": {"app": "model-server"}},
+                "spec": {"containers": [{"name": "server", "image": "example.invalid/model-server:1"}]},
+            },
+        },
+    }))
+    .unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), &env.namespace);
+    deployments.create(&PostParams::default(), &deployment).await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let status = deployments.get("model-server").await.unwrap().status.unwrap_or_default();
+        if status.ready_replicas == Some(2) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "deployment not ready after 90s: {status:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let pods: Api<Pod> = Api::namespaced(env.client.clone(), &env.namespace);
+    let pods = pods.list(&ListParams::default().labels("app=model-server")).await.unwrap();
+    assert_eq!(pods.items.len(), 2);
+    for pod in pods.items {
+        let spec = pod.spec.unwrap();
+        assert_eq!(spec.node_name.as_deref(), Some("kwok-node-0"), "the scheduler bound the pod to kwok's node");
+        let status = pod.status.unwrap();
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+    }
+}
+
+#[tokio::test]
+async fn pulumi_up_runs_a_yaml_program_and_returns_its_output() {
+    let env = TestEnv::new("smoke-pulumi").await.unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/yaml-output");
+    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
+    stack.run_ok(&["config", "set", "message", "from the smoke test"]).unwrap();
+    let up = stack.up().unwrap();
+    assert!(up.stdout.contains("greeting"), "up shows the output:\n{}", up.stdout);
+    assert_eq!(stack.outputs().unwrap(), json!({"greeting": "from the smoke test"}));
+    let version = stack.run_ok(&["version"]).unwrap();
+    assert_eq!(version.stdout.trim(), "v3.259.0", "the pinned pulumi CLI ran");
+}
+
+#[tokio::test]
+async fn pulumi_finds_our_provider_plugin() {
+    let env = TestEnv::new("smoke-plugin").await.unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/yaml-output");
+    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
+    let provider = env!("CARGO_BIN_EXE_pulumi-resource-aiservice");
+    stack
+        .run_ok(&["plugin", "install", "resource", "aiservice", OUR_VERSION, "--file", provider])
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&stack.run_ok(&["plugin", "ls", "--json"]).unwrap().stdout).unwrap();
+    let ours = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "aiservice")
+        .unwrap_or_else(|| panic!("aiservice is not among the plugins: {listed}"));
+    assert_eq!(ours["kind"], "resource");
+    assert_eq!(ours["version"], OUR_VERSION);
+}
+
+#[test]
+fn terraform_cli_runs() {
+    let out = std::process::Command::new(Tools::get().unwrap().bin("terraform").unwrap())
+        .arg("version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Terraform v1."), "unexpected output: {text}");
+}
+
+/// A one-endpoint HTTP server exposing a counter, standing in for a scrape target. It answers
+/// a bounded number of requests and then stops.
+fn serve_counter(value: u64) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = format!("# TYPE aiservice_smoke_requests_total counter\naiservice_smoke_requests_total {value}\n");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    address
+}
+
+#[test]
+fn prometheus_scrapes_a_target_and_answers_a_query() {
+    let target = serve_counter(42);
+    let prometheus = Prometheus::start(&[target]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let result = prometheus.query("aiservice_smoke_requests_total").unwrap();
+        if let Some(sample) = result.as_array().and_then(|r| r.first()) {
+            assert_eq!(sample["value"][1], "42");
+            break;
+        }
+        assert!(Instant::now() < deadline, "prometheus scraped nothing in 30s");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
