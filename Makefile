@@ -3,8 +3,9 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 
 CLUSTER := tests/env/cluster
+TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint unit-and-integration check-no-strays down
+.PHONY: demo test provision lint test-all down
 
 ## Provision the tools, start a local control plane and show it.
 demo: provision
@@ -17,7 +18,7 @@ demo: provision
 	  echo "Next (open issues): the provider, the typed AIService and the operator join this demo."
 
 ## Everything: provisioning, formatting, lints, unit and end-to-end tests.
-test: provision lint unit-and-integration check-no-strays
+test: provision lint test-all
 
 provision:
 	tests/env/provision
@@ -26,13 +27,14 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-unit-and-integration:
-	cargo test --workspace
-
-## A test run must leave no control-plane process behind.
-check-no-strays:
-	@if pgrep -af 'aiservice-test-[0-9]+/' ; then echo "stray test processes left behind (above)"; exit 1; fi
+## Every test; then no control-plane process may be left behind; then one line that sums
+## all test binaries ("N passed, N failed").
+test-all:
+	mkdir -p target
+	cargo test --workspace 2>&1 | tee $(TEST_LOG)
+	@if pgrep -af 'aiservice-test-[0-9]+/'; then echo "stray test processes left behind (above)"; exit 1; fi
 	@echo "no stray test processes"
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' $(TEST_LOG)
 
 down:
 	$(CLUSTER) down

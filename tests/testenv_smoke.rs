@@ -1,6 +1,6 @@
 //! Proof that every part of the test environment is the real thing: the apiserver stores and
 //! serves a CRD and its custom resources and audits them, kubectl talks to it, Deployments get
-//! Ready pods through controller-manager, scheduler and kwok, the pulumi CLI runs a YAML
+//! Ready pods through controller-manager, scheduler and kwok, the pulumi CLI runs a Python
 //! program and finds our provider plugin, Terraform runs, and Prometheus scrapes and answers.
 
 use std::io::{Read, Write};
@@ -19,7 +19,9 @@ use serde_json::json;
 const OUR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn our_bins() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_pulumi-resource-aiservice")).parent().unwrap()
+    Path::new(env!("CARGO_BIN_EXE_pulumi-resource-aiservice"))
+        .parent()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -54,14 +56,24 @@ async fn crd_and_custom_resource_round_trip_through_the_apiserver_and_are_audite
     .expect("CRD established within 30s")
     .unwrap();
 
-    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, "v1", "Widget"), "widgets");
-    let widgets: Api<DynamicObject> = Api::namespaced_with(env.client.clone(), &env.namespace, &resource);
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(&group, "v1", "Widget"),
+        "widgets",
+    );
+    let widgets: Api<DynamicObject> =
+        Api::namespaced_with(env.client.clone(), &env.namespace, &resource);
     let mut widget = DynamicObject::new("first", &resource);
     widget.data = json!({"spec": {"size": 3}});
-    widgets.create(&PostParams::default(), &widget).await.unwrap();
+    widgets
+        .create(&PostParams::default(), &widget)
+        .await
+        .unwrap();
     let read_back = widgets.get("first").await.unwrap();
     assert_eq!(read_back.data["spec"], json!({"size": 3}));
-    assert!(read_back.metadata.uid.is_some(), "the apiserver assigned a uid");
+    assert!(
+        read_back.metadata.uid.is_some(),
+        "the apiserver assigned a uid"
+    );
 
     let audit = env.audit_log().unwrap();
     let ns = env.namespace.clone();
@@ -89,11 +101,21 @@ async fn crd_and_custom_resource_round_trip_through_the_apiserver_and_are_audite
 async fn kubectl_works_with_the_harness_kubeconfig() {
     let env = TestEnv::new("smoke-kubectl").await.unwrap();
     let name = env
-        .kubectl(&["get", "namespace", &env.namespace, "-o", "jsonpath={.metadata.name}"])
+        .kubectl(&[
+            "get",
+            "namespace",
+            &env.namespace,
+            "-o",
+            "jsonpath={.metadata.name}",
+        ])
         .unwrap();
     assert_eq!(name, env.namespace);
-    let version: serde_json::Value = serde_json::from_str(&env.kubectl(&["get", "--raw", "/version"]).unwrap()).unwrap();
-    assert_eq!(version["gitVersion"], "v1.37.2", "the pinned kube-apiserver answers");
+    let version: serde_json::Value =
+        serde_json::from_str(&env.kubectl(&["get", "--raw", "/version"]).unwrap()).unwrap();
+    assert_eq!(
+        version["gitVersion"], "v1.37.2",
+        "the pinned kube-apiserver answers"
+    );
 }
 
 #[tokio::test]
@@ -114,51 +136,91 @@ async fn a_deployment_gets_ready_pods_on_the_kwok_node() {
     }))
     .unwrap();
     let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), &env.namespace);
-    deployments.create(&PostParams::default(), &deployment).await.unwrap();
+    deployments
+        .create(&PostParams::default(), &deployment)
+        .await
+        .unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let status = deployments.get("model-server").await.unwrap().status.unwrap_or_default();
+        let status = deployments
+            .get("model-server")
+            .await
+            .unwrap()
+            .status
+            .unwrap_or_default();
         if status.ready_replicas == Some(2) {
             break;
         }
-        assert!(Instant::now() < deadline, "deployment not ready after 90s: {status:?}");
+        assert!(
+            Instant::now() < deadline,
+            "deployment not ready after 90s: {status:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let pods: Api<Pod> = Api::namespaced(env.client.clone(), &env.namespace);
-    let pods = pods.list(&ListParams::default().labels("app=model-server")).await.unwrap();
+    let pods = pods
+        .list(&ListParams::default().labels("app=model-server"))
+        .await
+        .unwrap();
     assert_eq!(pods.items.len(), 2);
     for pod in pods.items {
         let spec = pod.spec.unwrap();
-        assert_eq!(spec.node_name.as_deref(), Some("kwok-node-0"), "the scheduler bound the pod to kwok's node");
+        assert_eq!(
+            spec.node_name.as_deref(),
+            Some("kwok-node-0"),
+            "the scheduler bound the pod to kwok's node"
+        );
         let status = pod.status.unwrap();
         assert_eq!(status.phase.as_deref(), Some("Running"));
     }
 }
 
 #[tokio::test]
-async fn pulumi_up_runs_a_yaml_program_and_returns_its_output() {
+async fn pulumi_up_runs_a_python_program_and_returns_its_output() {
     let env = TestEnv::new("smoke-pulumi").await.unwrap();
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/yaml-output");
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/python-output");
     let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
-    stack.run_ok(&["config", "set", "message", "from the smoke test"]).unwrap();
+    stack
+        .run_ok(&["config", "set", "message", "from the smoke test"])
+        .unwrap();
     let up = stack.up().unwrap();
-    assert!(up.stdout.contains("greeting"), "up shows the output:\n{}", up.stdout);
-    assert_eq!(stack.outputs().unwrap(), json!({"greeting": "from the smoke test"}));
+    assert!(
+        up.stdout.contains("greeting"),
+        "up shows the output:\n{}",
+        up.stdout
+    );
+    assert_eq!(
+        stack.outputs().unwrap(),
+        json!({"greeting": "from the smoke test"})
+    );
     let version = stack.run_ok(&["version"]).unwrap();
-    assert_eq!(version.stdout.trim(), "v3.259.0", "the pinned pulumi CLI ran");
+    assert_eq!(
+        version.stdout.trim(),
+        "v3.259.0",
+        "the pinned pulumi CLI ran"
+    );
 }
 
 #[tokio::test]
 async fn pulumi_finds_our_provider_plugin() {
     let env = TestEnv::new("smoke-plugin").await.unwrap();
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/yaml-output");
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/python-output");
     let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
     let provider = env!("CARGO_BIN_EXE_pulumi-resource-aiservice");
     stack
-        .run_ok(&["plugin", "install", "resource", "aiservice", OUR_VERSION, "--file", provider])
+        .run_ok(&[
+            "plugin",
+            "install",
+            "resource",
+            "aiservice",
+            OUR_VERSION,
+            "--file",
+            provider,
+        ])
         .unwrap();
-    let listed: serde_json::Value = serde_json::from_str(&stack.run_ok(&["plugin", "ls", "--json"]).unwrap().stdout).unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&stack.run_ok(&["plugin", "ls", "--json"]).unwrap().stdout).unwrap();
     let ours = listed
         .as_array()
         .unwrap()
@@ -171,13 +233,16 @@ async fn pulumi_finds_our_provider_plugin() {
 
 #[test]
 fn terraform_cli_runs() {
-    let out = std::process::Command::new(Tools::get().unwrap().bin("terraform").unwrap())
+    let out = std::process::Command::new(Tools::get().unwrap().file("terraform").unwrap())
         .arg("version")
         .output()
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("Terraform v1."), "unexpected output: {text}");
+    assert!(
+        text.starts_with("Terraform v1."),
+        "unexpected output: {text}"
+    );
 }
 
 /// A one-endpoint HTTP server exposing a counter, standing in for a scrape target. It answers
@@ -190,7 +255,9 @@ fn serve_counter(value: u64) -> String {
             let Ok(mut stream) = stream else { continue };
             let mut request = [0u8; 4096];
             let _ = stream.read(&mut request);
-            let body = format!("# TYPE aiservice_smoke_requests_total counter\naiservice_smoke_requests_total {value}\n");
+            let body = format!(
+                "# TYPE aiservice_smoke_requests_total counter\naiservice_smoke_requests_total {value}\n"
+            );
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -212,7 +279,10 @@ fn prometheus_scrapes_a_target_and_answers_a_query() {
             assert_eq!(sample["value"][1], "42");
             break;
         }
-        assert!(Instant::now() < deadline, "prometheus scraped nothing in 30s");
+        assert!(
+            Instant::now() < deadline,
+            "prometheus scraped nothing in 30s"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }

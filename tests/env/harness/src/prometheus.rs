@@ -20,7 +20,10 @@ impl Prometheus {
     /// Starts Prometheus scraping `targets` (`host:port`, path `/metrics`) every second.
     pub fn start(targets: &[String]) -> Result<Prometheus> {
         let port = free_port()?;
-        let dir = std::env::temp_dir().join(format!("aiservice-prometheus-{}-{port}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "aiservice-prometheus-{}-{port}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir)?;
         let config = serde_json::json!({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -30,7 +33,7 @@ impl Prometheus {
         std::fs::write(&config_file, serde_json::to_vec(&config)?)?;
         let component = Component::spawn(
             "prometheus",
-            &Tools::get()?.bin("prometheus")?,
+            &Tools::get()?.file("prometheus")?,
             &[
                 format!("--config.file={}", config_file.display()),
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
@@ -54,7 +57,10 @@ impl Prometheus {
         while ureq::get(format!("{}/-/ready", self.url)).call().is_err() {
             self.component.check_running()?;
             if Instant::now() > deadline {
-                bail!("prometheus not ready after 30s:\n{}", tail(&self.component.log, 20));
+                bail!(
+                    "prometheus not ready after 30s:\n{}",
+                    tail(&self.component.log, 20)
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -45,9 +45,15 @@ impl PulumiStack {
         copy_dir(program, &copy).with_context(|| format!("copying {}", program.display()))?;
         std::fs::create_dir_all(work.join("backend"))?;
         let envs = vec![
-            ("PULUMI_BACKEND_URL", format!("file://{}", work.join("backend").display()).into()),
+            (
+                "PULUMI_BACKEND_URL",
+                format!("file://{}", work.join("backend").display()).into(),
+            ),
             ("PULUMI_HOME", work.join("home").into_os_string()),
-            ("PULUMI_CONFIG_PASSPHRASE", "aiservice-test-passphrase".into()),
+            (
+                "PULUMI_CONFIG_PASSPHRASE",
+                "aiservice-test-passphrase".into(),
+            ),
             ("PULUMI_SKIP_UPDATE_CHECK", "true".into()),
             ("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true".into()),
             ("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true".into()),
@@ -67,7 +73,7 @@ impl PulumiStack {
     /// Runs `pulumi ARGS...` in the program directory; never fails on a non-zero exit (the
     /// caller asserts on `success` and the output).
     pub fn run(&self, args: &[&str]) -> Result<PulumiOutput> {
-        let out = Command::new(Tools::get()?.bin("pulumi")?)
+        let out = Command::new(Tools::get()?.file("pulumi")?)
             .args(args)
             .args(["--non-interactive", "--color=never"])
             .current_dir(&self.program)
@@ -85,7 +91,12 @@ impl PulumiStack {
     pub fn run_ok(&self, args: &[&str]) -> Result<PulumiOutput> {
         let out = self.run(args)?;
         if !out.success {
-            bail!("pulumi {} failed\nstdout:\n{}\nstderr:\n{}", args.join(" "), out.stdout, out.stderr);
+            bail!(
+                "pulumi {} failed\nstdout:\n{}\nstderr:\n{}",
+                args.join(" "),
+                out.stdout,
+                out.stderr
+            );
         }
         Ok(out)
     }

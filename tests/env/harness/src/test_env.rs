@@ -65,7 +65,11 @@ fn start_cluster() -> Result<Cluster> {
     };
     *SHARED_PLANE.lock().unwrap_or_else(|e| e.into_inner()) = Some(plane);
     extern "C" fn stop_shared_plane() {
-        if let Some(mut plane) = SHARED_PLANE.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(mut plane) = SHARED_PLANE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             plane.stop();
         }
     }
@@ -81,7 +85,10 @@ fn remove_stale_dirs() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("aiservice-test-")) else {
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("aiservice-test-"))
+        else {
             continue;
         };
         let alive = pid
@@ -113,7 +120,8 @@ impl TestEnv {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let kubeconfig = Kubeconfig::read_from(&cluster.kubeconfig)?;
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
         let client = kube::Client::try_from(config)?;
         let env = TestEnv {
             client,
@@ -131,14 +139,18 @@ impl TestEnv {
 
     /// Runs the real `kubectl` with this cluster's kubeconfig and the test's namespace.
     pub fn kubectl(&self, args: &[&str]) -> Result<String> {
-        let out = std::process::Command::new(Tools::get()?.bin("kubectl")?)
+        let out = std::process::Command::new(Tools::get()?.file("kubectl")?)
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .args(["--namespace", &self.namespace])
             .args(args)
             .output()?;
         if !out.status.success() {
-            bail!("kubectl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "kubectl {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }

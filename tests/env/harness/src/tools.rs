@@ -39,7 +39,8 @@ impl Tools {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        let path = String::from_utf8(output.stdout).context("provision printed a non-UTF-8 path")?;
+        let path =
+            String::from_utf8(output.stdout).context("provision printed a non-UTF-8 path")?;
         Ok(Tools {
             dirs: std::env::split_paths(path.trim()).collect(),
         })
@@ -53,13 +54,19 @@ impl Tools {
             .to_path_buf()
     }
 
-    /// The full path of a provisioned binary, such as `kube-apiserver` or `pulumi`.
-    pub fn bin(&self, name: &str) -> Result<PathBuf> {
+    /// The full path of a provisioned file, such as `kube-apiserver`, `pulumi` or
+    /// `kwok-stages.yaml`.
+    pub fn file(&self, name: &str) -> Result<PathBuf> {
         self.dirs
             .iter()
             .map(|dir| dir.join(name))
             .find(|path| path.is_file())
-            .with_context(|| format!("{name} is not among the provisioned tools ({:?})", self.dirs))
+            .with_context(|| {
+                format!(
+                    "{name} is not among the provisioned tools ({:?})",
+                    self.dirs
+                )
+            })
     }
 
     /// A `PATH` value with `first` (for example our own binaries), then the provisioned

@@ -13,7 +13,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(about = "A local Kubernetes control plane (etcd, kube-apiserver, optionally controller-manager, scheduler and kwok)")]
+#[command(
+    about = "A local Kubernetes control plane (etcd, kube-apiserver, optionally controller-manager, scheduler and kwok)"
+)]
 struct Cli {
     /// Where the control plane keeps its data, certificates, kubeconfig and audit log.
     #[arg(long, env = "AISERVICE_CLUSTER_DIR", default_value_os_t = default_dir())]
@@ -74,7 +76,11 @@ fn ready_file(dir: &Path) -> PathBuf {
 }
 
 fn running_pid(dir: &Path) -> Option<libc::pid_t> {
-    let pid: libc::pid_t = std::fs::read_to_string(pid_file(dir)).ok()?.trim().parse().ok()?;
+    let pid: libc::pid_t = std::fs::read_to_string(pid_file(dir))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     // SAFETY: signal 0 only checks that the process exists.
     (unsafe { libc::kill(pid, 0) } == 0 && ready_file(dir).exists()).then_some(pid)
 }
@@ -87,7 +93,8 @@ fn up(dir: &Path, workloads: bool) -> Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
     let started = Instant::now();
-    let log = dir.join("cluster.log");
+    // Outside the directory, which a failed start removes.
+    let log = dir.with_extension("log");
     let mut command = Command::new(std::env::current_exe()?);
     command.arg("--dir").arg(dir).arg("run");
     if workloads {
@@ -114,11 +121,18 @@ fn up(dir: &Path, workloads: bool) -> Result<()> {
             bail!("the control plane failed to start ({status}):\n{text}");
         }
         if started.elapsed() > Duration::from_secs(180) {
-            bail!("the control plane was not ready after 180s; see {}", log.display());
+            bail!(
+                "the control plane was not ready after 180s; see {}",
+                log.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("control plane ready in {:.1}s ({})", started.elapsed().as_secs_f64(), dir.display());
+    eprintln!(
+        "control plane ready in {:.1}s ({})",
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
     print_env(dir)
 }
 
@@ -155,7 +169,8 @@ fn wait_for_termination() -> Result<()> {
 }
 
 fn down(dir: &Path) -> Result<()> {
-    let Ok(pid) = std::fs::read_to_string(pid_file(dir)).map(|p| p.trim().parse::<libc::pid_t>()) else {
+    let Ok(pid) = std::fs::read_to_string(pid_file(dir)).map(|p| p.trim().parse::<libc::pid_t>())
+    else {
         let _ = std::fs::remove_dir_all(dir);
         eprintln!("no control plane was running in {}", dir.display());
         return Ok(());
@@ -172,17 +187,24 @@ fn down(dir: &Path) -> Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_file(dir.with_extension("log"));
     eprintln!("control plane stopped");
     Ok(())
 }
 
 fn print_env(dir: &Path) -> Result<()> {
     if running_pid(dir).is_none() {
-        bail!("no control plane is running in {}; start one with tests/env/cluster up", dir.display());
+        bail!(
+            "no control plane is running in {}; start one with tests/env/cluster up",
+            dir.display()
+        );
     }
     let path = Tools::get()?.path_with(&[]);
     println!("export KUBECONFIG='{}'", dir.join("kubeconfig").display());
-    println!("export AISERVICE_AUDIT_LOG='{}'", dir.join("audit.log").display());
+    println!(
+        "export AISERVICE_AUDIT_LOG='{}'",
+        dir.join("audit.log").display()
+    );
     println!("export PATH='{}'", path.to_string_lossy());
     Ok(())
 }
