@@ -25,7 +25,7 @@ is_complete() {
   shift
   [[ -f "$dir/.complete" ]] || return 1
   for f in "$@"; do
-    [[ -s "$dir/$f" ]] || { log "cache entry $dir is missing $f: rebuilding"; return 1; }
+    [[ -s "$dir/$f" ]] || return 1
   done
 }
 
@@ -46,6 +46,7 @@ provision() {
     exec {lock_fd}>&-
     return 0
   fi
+  [[ -e "$final" ]] && log "cache entry $final is incomplete: rebuilding"
   rm -rf "$final" "$AISERVICE_TESTENV_CACHE/.tmp-$name-"*
   tmp="$(mktemp -d "$AISERVICE_TESTENV_CACHE/.tmp-$name-$version.XXXXXX")"
   started=$SECONDS
@@ -73,8 +74,9 @@ provision() {
   log "built $name $version in $((SECONDS - started))s"
 }
 
-# go_build_in_wrapper DIR: runs `go build` verbosely enough to show progress (one line per
-# package compiled) without flooding the log.
+# go_progress: filters `go build -v` output (one package path per line) to a progress line
+# every 50 packages, and passes every other line (compiler errors) through in full.
 go_progress() {
-  awk '{ n++; if (n % 50 == 0) { printf "[tests/env]   ... %d packages compiled (%s)\n", n, $0 > "/dev/stderr"; fflush() } }'
+  awk '/^[^ #]+$/ { n++; if (n % 50 == 0) { printf "[tests/env]   ... %d packages compiled (%s)\n", n, $0 > "/dev/stderr"; fflush() }; next }
+       { print > "/dev/stderr" }'
 }
