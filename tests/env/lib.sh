@@ -74,6 +74,12 @@ provision() {
   log "built $name $version in $((SECONDS - started))s"
 }
 
+# go_module_field FIELD MODULE@VERSION: downloads a module into the module cache and prints
+# one field of `go mod download -json` (GoMod: its go.mod file, Dir: its source).
+go_module_field() {
+  go mod download -json "$2" | sed -n 's/^\t"'"$1"'": "\(.*\)",$/\1/p'
+}
+
 # go_progress: filters `go build -v` output (one package path per line) to a progress line
 # every 50 packages, and passes every other line (compiler errors) through in full.
 go_progress() {

@@ -12,7 +12,7 @@ build_kubernetes() {
     cd "$work"
     go mod init aiservice-testenv/kubernetes >/dev/null 2>&1
     local gomod
-    gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')"
+    gomod="$(go_module_field GoMod "k8s.io/kubernetes@$KUBERNETES_VERSION")"
     {
       echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
       echo "replace ("

@@ -9,7 +9,7 @@ build_kwok() {
   GOBIN="$out" CGO_ENABLED=0 go install -v -trimpath -ldflags "-s -w" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" 2>&1 | go_progress
   [[ ${PIPESTATUS[0]} -eq 0 ]]
-  src="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  src="$(go_module_field Dir "sigs.k8s.io/kwok@$KWOK_VERSION")"
   for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
     pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
     echo "---"

@@ -9,7 +9,7 @@ build_pulumi() {
     cd "$work"
     go mod init aiservice-testenv/pulumi >/dev/null 2>&1
     local gomod
-    gomod="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')"
+    gomod="$(go_module_field GoMod "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")"
     {
       echo "require github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION"
       echo "require github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION"

@@ -156,57 +156,54 @@ impl ControlPlane {
 
     /// Polls `kubectl get --raw /readyz` until the apiserver (with etcd) answers ok.
     fn wait_ready(&mut self) -> Result<()> {
-        let kubectl = Tools::get()?.file("kubectl")?;
         self.wait_until("kube-apiserver /readyz", Duration::from_secs(90), |plane| {
-            let out = std::process::Command::new(&kubectl)
-                .arg("--kubeconfig")
-                .arg(&plane.kubeconfig)
-                .args(["get", "--raw", "/readyz"])
-                .output()?;
-            Ok(out.status.success())
+            Ok(plane.kubectl(&["get", "--raw", "/readyz"]).is_ok())
         })
     }
 
+    /// Flags kube-controller-manager and kube-scheduler share: the admin kubeconfig for the
+    /// API and for delegated authn/authz, a loopback-only serving port, no leader election.
+    fn client_component_flags(&self) -> Result<Vec<String>> {
+        let kubeconfig = self.kubeconfig.display();
+        Ok(vec![
+            format!("--kubeconfig={kubeconfig}"),
+            format!("--authentication-kubeconfig={kubeconfig}"),
+            format!("--authorization-kubeconfig={kubeconfig}"),
+            "--bind-address=127.0.0.1".into(),
+            format!("--secure-port={}", free_port()?),
+            "--leader-elect=false".into(),
+        ])
+    }
+
     fn start_workloads(&mut self, tools: &Tools, certs: &Certs, options: Options) -> Result<()> {
-        let kubeconfig = format!("--kubeconfig={}", self.kubeconfig.display());
+        let mut controller_manager = self.client_component_flags()?;
+        controller_manager.extend([
+            "--use-service-account-credentials=false".into(),
+            format!(
+                "--service-account-private-key-file={}",
+                certs.service_account_key.display()
+            ),
+            format!("--root-ca-file={}", certs.ca_cert.display()),
+            "--controllers=*,-nodeipam".into(),
+        ]);
         self.spawn(
             "kube-controller-manager",
             &tools.file("kube-controller-manager")?,
-            &[
-                kubeconfig.clone(),
-                format!("--authentication-kubeconfig={}", self.kubeconfig.display()),
-                format!("--authorization-kubeconfig={}", self.kubeconfig.display()),
-                "--bind-address=127.0.0.1".into(),
-                format!("--secure-port={}", free_port()?),
-                "--leader-elect=false".into(),
-                "--use-service-account-credentials=false".into(),
-                format!(
-                    "--service-account-private-key-file={}",
-                    certs.service_account_key.display()
-                ),
-                format!("--root-ca-file={}", certs.ca_cert.display()),
-                "--controllers=*,-nodeipam".into(),
-            ],
+            &controller_manager,
             options,
         )?;
+        let scheduler = self.client_component_flags()?;
         self.spawn(
             "kube-scheduler",
             &tools.file("kube-scheduler")?,
-            &[
-                kubeconfig.clone(),
-                format!("--authentication-kubeconfig={}", self.kubeconfig.display()),
-                format!("--authorization-kubeconfig={}", self.kubeconfig.display()),
-                "--bind-address=127.0.0.1".into(),
-                format!("--secure-port={}", free_port()?),
-                "--leader-elect=false".into(),
-            ],
+            &scheduler,
             options,
         )?;
         self.spawn(
             "kwok",
             &tools.file("kwok")?,
             &[
-                kubeconfig,
+                format!("--kubeconfig={}", self.kubeconfig.display()),
                 format!("--config={}", tools.file("kwok-stages.yaml")?.display()),
                 "--manage-all-nodes=false".into(),
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake".into(),
@@ -235,20 +232,7 @@ impl ControlPlane {
 
     /// Runs `kubectl` against this control plane and fails with its stderr.
     pub fn kubectl(&self, args: &[&str]) -> Result<String> {
-        let kubectl = Tools::get()?.file("kubectl")?;
-        let out = std::process::Command::new(kubectl)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(args)
-            .output()?;
-        if !out.status.success() {
-            bail!(
-                "kubectl {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        Tools::get()?.kubectl(&self.kubeconfig, args)
     }
 
     fn wait_until(

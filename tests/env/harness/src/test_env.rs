@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::audit::AuditLog;
@@ -139,20 +139,11 @@ impl TestEnv {
 
     /// Runs the real `kubectl` with this cluster's kubeconfig and the test's namespace.
     pub fn kubectl(&self, args: &[&str]) -> Result<String> {
-        let out = std::process::Command::new(Tools::get()?.file("kubectl")?)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(["--namespace", &self.namespace])
-            .args(args)
-            .output()?;
-        if !out.status.success() {
-            bail!(
-                "kubectl {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let namespaced: Vec<&str> = ["--namespace", self.namespace.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        Tools::get()?.kubectl(&self.kubeconfig, &namespaced)
     }
 
     /// The apiserver's audit log (not available on an external cluster).

@@ -69,6 +69,24 @@ impl Tools {
             })
     }
 
+    /// Runs the provisioned `kubectl` with `kubeconfig`; fails with its stderr.
+    pub fn kubectl(&self, kubeconfig: &Path, args: &[&str]) -> Result<String> {
+        let out = Command::new(self.file("kubectl")?)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .output()
+            .context("running kubectl")?;
+        if !out.status.success() {
+            bail!(
+                "kubectl {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// A `PATH` value with `first` (for example our own binaries), then the provisioned
     /// tools, then the caller's `PATH`.
     pub fn path_with(&self, first: &[&Path]) -> OsString {
