@@ -28,11 +28,6 @@ impl AuditLog {
             .collect()
     }
 
-    /// The events for which `matches` is true.
-    pub fn events_matching(&self, matches: impl Fn(&Value) -> bool) -> Result<Vec<Value>> {
-        Ok(self.events()?.into_iter().filter(|e| matches(e)).collect())
-    }
-
     /// Waits up to `timeout` for an event that satisfies `matches` (the apiserver writes the
     /// final stage of an event just after it answers).
     pub fn wait_for(&self, timeout: Duration, matches: impl Fn(&Value) -> bool) -> Result<Value> {

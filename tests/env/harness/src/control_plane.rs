@@ -272,10 +272,6 @@ impl ControlPlane {
         &self.audit_log
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Stops every component, newest first, and removes the directory.
     pub fn stop(&mut self) {
         while let Some(mut component) = self.components.pop() {

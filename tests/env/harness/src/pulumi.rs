@@ -111,11 +111,6 @@ impl PulumiStack {
         let out = self.run_ok(&["stack", "output", "--json", "--show-secrets"])?;
         serde_json::from_str(&out.stdout).context("pulumi stack output --json printed no JSON")
     }
-
-    /// The program directory the stack runs in (a copy of the original).
-    pub fn program_dir(&self) -> &Path {
-        &self.program
-    }
 }
 
 impl Drop for PulumiStack {
