@@ -1,11 +1,8 @@
-//! `aiservice`: drive Kubernetes custom resources — above all the AIService — from
-//! infrastructure-as-code, and run the operator that serves and scales them.
-//!
-//! The layout follows `DESIGN.md`: protocol adapters (`pulumi`, later `terraform`) sit on a
-//! protocol-neutral `resource` layer, which talks to the cluster only through `kube`.
-//! Those modules arrive with the issues that build them; this crate root holds what every
-//! binary shares.
+//! aiservice: a Pulumi resource provider for Kubernetes custom resources and an operator for
+//! AI model services. See `README.md` and `../shared/DESIGN.md` for the architecture.
 
-/// The crate version, reported by every binary's `--version` and later by the provider's
-/// `GetPluginInfo`, so the engine and users see one number.
+pub mod proto;
+pub mod value;
+
+/// The crate version, reported by `--version` and `GetPluginInfo`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
