@@ -1,7 +1,8 @@
 //! Proof that every part of the test environment is the real thing: the apiserver stores and
 //! serves a CRD and its custom resources and audits them, kubectl talks to it, Deployments get
 //! Ready pods through controller-manager, scheduler and kwok, the pulumi CLI runs a Python
-//! program and finds our provider plugin, Terraform runs, and Prometheus scrapes and answers.
+//! and a YAML program and finds our provider plugin, Terraform runs, and Prometheus scrapes
+//! and answers.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -199,6 +200,32 @@ async fn pulumi_up_runs_a_python_program_and_returns_its_output() {
         version.stdout.trim(),
         "v3.259.0",
         "the pinned pulumi CLI ran"
+    );
+}
+
+#[tokio::test]
+async fn pulumi_up_runs_a_yaml_program_through_the_yaml_language_host() {
+    let env = TestEnv::new("smoke-pulumi-yaml").await.unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/yaml-output");
+    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
+    stack
+        .run_ok(&["config", "set", "message", "from the smoke test"])
+        .unwrap();
+    let up = stack.up().unwrap();
+    assert!(
+        up.stdout.contains("greeting"),
+        "up shows the output:\n{}",
+        up.stdout
+    );
+    assert_eq!(
+        stack.outputs().unwrap(),
+        json!({"greeting": "hello from the smoke test"})
+    );
+    assert!(
+        up.stderr
+            .contains("/pulumi-yaml-v1.19.1/pulumi-language-yaml"),
+        "the provisioned YAML host ran:\n{}",
+        up.stderr
     );
 }
 
