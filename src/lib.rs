@@ -1,7 +1,14 @@
 //! aiservice: a Pulumi resource provider for Kubernetes custom resources and an operator for
-//! AI model services. See `README.md` and `../shared/DESIGN.md` for the architecture.
+//! AI model services. Requests flow one way: a protocol adapter (`pulumi`) decodes wire
+//! messages into `value`s and calls a `resource`; `resources` implement them on the `kube`
+//! layer, which alone talks to the apiserver.
 
+pub mod kube;
 pub mod proto;
+pub mod pulumi;
+pub mod resource;
+pub mod resources;
+pub mod schema;
 pub mod value;
 
 /// The crate version, reported by `--version` and `GetPluginInfo`.

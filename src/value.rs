@@ -130,6 +130,17 @@ pub enum ValueError {
     NotFinite { path: PropertyPath },
 }
 
+impl ValueError {
+    /// Where the offending value is.
+    pub fn path(&self) -> &PropertyPath {
+        match self {
+            ValueError::Unsupported { path, .. }
+            | ValueError::Malformed { path, .. }
+            | ValueError::NotFinite { path } => path,
+        }
+    }
+}
+
 impl Value {
     /// Decodes an engine `Struct` into an object.
     pub fn from_struct(s: &prost_types::Struct) -> Result<Object, ValueError> {
@@ -300,7 +311,12 @@ impl Value {
 
     /// The string at `path`, if it is a known string.
     pub fn get_str(&self, path: &str) -> Option<&str> {
-        match self.get(&PropertyPath::dotted(path).0)? {
+        self.get(&PropertyPath::dotted(path).0)?.as_str()
+    }
+
+    /// The string this value is, if it is a known string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
             Value::String(s) => Some(s),
             _ => None,
         }

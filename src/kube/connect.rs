@@ -1,0 +1,59 @@
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use super::{KubeError, KubeLayer};
+
+/// The provider configuration that decides which cluster and how to write to it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KubeSettings {
+    /// A kubeconfig file's path or its contents; unset means `KUBECONFIG` or `~/.kube/config`.
+    pub kubeconfig: Option<String>,
+    /// The kubeconfig context; unset means its current context.
+    pub context: Option<String>,
+    /// Where namespaced objects without `metadata.namespace` go; unset means the context's
+    /// namespace, else `default`.
+    pub namespace: Option<String>,
+    pub field_manager: String,
+    pub skip_await: bool,
+}
+
+/// The field manager every apply uses unless configured otherwise, so the provider's
+/// ownership of fields is stable across runs and machines.
+pub const DEFAULT_FIELD_MANAGER: &str = "pulumi-aiservice";
+
+impl KubeSettings {
+    /// Builds a client for these settings. Nothing is sent to the cluster yet, so an
+    /// unreachable cluster is reported by the first operation, naming its resource.
+    pub async fn connect(&self) -> Result<KubeLayer, KubeError> {
+        let options = KubeConfigOptions {
+            context: self.context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let config = match self.kubeconfig.as_deref() {
+            Some(text) if looks_like_contents(text) => {
+                let kubeconfig = Kubeconfig::from_yaml(text).map_err(|e| {
+                    KubeError::Config(format!("the kubeconfig contents do not parse: {e}"))
+                })?;
+                Config::from_custom_kubeconfig(kubeconfig, &options).await
+            }
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path)
+                    .map_err(|e| KubeError::Config(format!("cannot read {path}: {e}")))?;
+                Config::from_custom_kubeconfig(kubeconfig, &options).await
+            }
+            None => Config::from_kubeconfig(&options).await,
+        }
+        .map_err(|e| KubeError::Config(e.to_string()))?;
+        let default_namespace = self
+            .namespace
+            .clone()
+            .unwrap_or_else(|| config.default_namespace.clone());
+        let client = Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))?;
+        Ok(KubeLayer::new(client, self, default_namespace))
+    }
+}
+
+/// A kubeconfig given inline is YAML or JSON text; a path is one line.
+fn looks_like_contents(text: &str) -> bool {
+    text.contains('\n') || text.trim_start().starts_with('{') || text.contains("apiVersion:")
+}

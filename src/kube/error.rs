@@ -1,0 +1,98 @@
+use std::time::Duration;
+
+/// Failures talking to the apiserver. Each names the object and says what went wrong in the
+/// user's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("kubeconfig: {0}")]
+    Config(String),
+    #[error("{what}: cannot reach the cluster: {reason}")]
+    Unreachable { what: String, reason: String },
+    #[error(
+        "{what}: the cluster rejected the credentials ({code}): {message}; check the kubeconfig's user and that its certificate or token has not expired"
+    )]
+    Unauthorized {
+        what: String,
+        code: u16,
+        message: String,
+    },
+    #[error(
+        "{what}: server-side apply conflict: {message}. Another field manager owns these fields; remove them from the program, or set the annotation `pulumi.com/patchForce: \"true\"` to take them over"
+    )]
+    Conflict { what: String, message: String },
+    #[error("{what}: {message} ({reason}, HTTP {code})")]
+    Api {
+        what: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    #[error("{what}: still waiting for {waiting_for} after {}s", timeout.as_secs())]
+    Timeout {
+        what: String,
+        waiting_for: String,
+        timeout: Duration,
+    },
+}
+
+impl KubeError {
+    pub fn from_kube(what: &str, error: kube::Error) -> Self {
+        let what = what.to_string();
+        match error {
+            kube::Error::Api(status) => match status.code {
+                401 | 403 if status.reason == "Unauthorized" || status.code == 401 => {
+                    KubeError::Unauthorized {
+                        what,
+                        code: status.code,
+                        message: status.message,
+                    }
+                }
+                409 if status.reason == "Conflict" && status.message.contains("conflict") => {
+                    KubeError::Conflict {
+                        what,
+                        message: status.message,
+                    }
+                }
+                code => KubeError::Api {
+                    what,
+                    code,
+                    reason: status.reason,
+                    message: status.message,
+                },
+            },
+            kube::Error::HyperError(e) => KubeError::Unreachable {
+                what,
+                reason: source_chain(&e),
+            },
+            kube::Error::Service(e) => KubeError::Unreachable {
+                what,
+                reason: source_chain(e.as_ref()),
+            },
+            other => KubeError::Unreachable {
+                what,
+                reason: source_chain(&other),
+            },
+        }
+    }
+
+    /// Whether the apiserver answered that the object does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, KubeError::Api { code: 404, .. })
+    }
+}
+
+/// The error and its causes on one line, so "connection refused" is not hidden behind
+/// "client error (Connect)".
+fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

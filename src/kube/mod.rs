@@ -1,0 +1,152 @@
+//! Everything that talks to the apiserver: connecting, discovering types, server-side apply
+//! (and its dry-run), waiting for conditions and deleting-and-waiting. Resources describe
+//! what they want; this layer knows how Kubernetes does it.
+
+mod apply;
+mod connect;
+mod crd_catalog;
+mod delete;
+mod error;
+mod wait;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::discovery::Scope;
+use kube::{Api, Client};
+
+pub use apply::ApplyOptions;
+pub use connect::{DEFAULT_FIELD_MANAGER, KubeSettings};
+pub use crd_catalog::CrdCatalog;
+pub use error::KubeError;
+pub use wait::{NotReady, Readiness, condition};
+
+/// A connected cluster plus the provider-wide defaults resources apply with.
+pub struct KubeLayer {
+    client: Client,
+    pub default_namespace: String,
+    pub field_manager: String,
+    pub skip_await: bool,
+    /// CRDs known to this provider process: checked in this deployment or seen live.
+    pub crds: CrdCatalog,
+    /// Types the cluster serves, by apiVersion and kind (only found ones are cached).
+    discovered: Mutex<HashMap<(String, String), ObjectType>>,
+}
+
+/// A Kubernetes type as the apiserver serves it.
+#[derive(Clone, Debug)]
+pub struct ObjectType {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+}
+
+/// One object: its type, namespace (for namespaced types) and name.
+#[derive(Clone, Debug)]
+pub struct ObjectRef {
+    pub object_type: ObjectType,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// The id the engine records: `namespace/name`, or `name` for cluster-scoped objects.
+    pub fn id(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// How messages name the object: `ModelServing ns/name`.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.object_type.resource.kind, self.id())
+    }
+}
+
+impl KubeLayer {
+    pub fn new(client: Client, settings: &KubeSettings, default_namespace: String) -> Self {
+        Self {
+            client,
+            default_namespace,
+            field_manager: settings.field_manager.clone(),
+            skip_await: settings.skip_await,
+            crds: CrdCatalog::default(),
+            discovered: Mutex::default(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn api(&self, object: &ObjectRef) -> Api<DynamicObject> {
+        let resource = &object.object_type.resource;
+        match &object.namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, resource),
+            None => Api::all_with(self.client.clone(), resource),
+        }
+    }
+
+    /// The type the cluster serves for `apiVersion`/`kind`, or `None` when it serves no such
+    /// type (yet: a CRD planned in the same deployment may add it).
+    pub async fn discover(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Option<ObjectType>, KubeError> {
+        let key = (api_version.to_string(), kind.to_string());
+        if let Some(found) = self
+            .discovered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(Some(found.clone()));
+        }
+        let (group, version) = match api_version.split_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", api_version),
+        };
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        let found = match kube::discovery::pinned_kind(&self.client, &gvk).await {
+            Ok((resource, caps)) => ObjectType {
+                resource,
+                namespaced: caps.scope == Scope::Namespaced,
+            },
+            Err(kube::Error::Api(status)) if status.code == 404 => return Ok(None),
+            Err(kube::Error::Discovery(_)) => return Ok(None),
+            Err(e) => return Err(KubeError::from_kube(&format!("{kind} ({api_version})"), e)),
+        };
+        self.discovered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, found.clone());
+        Ok(Some(found))
+    }
+
+    /// Forgets what discovery found, after a CRD changed which types the cluster serves.
+    pub fn forget_discovery(&self) {
+        self.discovered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The live object, or `None` when it does not exist.
+    pub async fn get(&self, object: &ObjectRef) -> Result<Option<serde_json::Value>, KubeError> {
+        match self.api(object).get_opt(&object.name).await {
+            Ok(found) => Ok(found.map(|o| to_json(&o))),
+            Err(e) => Err(KubeError::from_kube(&object.describe(), e)),
+        }
+    }
+}
+
+/// An object as JSON, without the bookkeeping that would only cause noise in outputs.
+fn to_json(object: &DynamicObject) -> serde_json::Value {
+    let mut json = serde_json::to_value(object).unwrap_or_default();
+    if let Some(metadata) = json.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        metadata.remove("managedFields");
+    }
+    json
+}

@@ -1,0 +1,376 @@
+//! The `pulumirpc.ResourceProvider` service: decodes requests, calls the protocol-neutral
+//! resources and encodes their answers. No resource logic lives here.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::kube::KubeLayer;
+use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
+use crate::resource::{self, ChangeKind, Context, Resource, State};
+use crate::value::{Object, Value};
+use crate::{resources, schema};
+
+use super::config;
+use super::engine_log::EngineLog;
+use super::errors::{resource_status, value_status};
+
+pub struct Provider {
+    engine: EngineLog,
+    kube: RwLock<Option<Arc<KubeLayer>>>,
+    cancel: CancellationToken,
+}
+
+impl Provider {
+    pub fn new(engine: EngineLog) -> Self {
+        Self {
+            engine,
+            kube: RwLock::new(None),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    fn context(&self, urn: &str, timeout_seconds: f64) -> Result<Context, Status> {
+        let kube = self
+            .kube
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| Status::failed_precondition("the provider is not configured yet"))?;
+        Ok(Context {
+            kube,
+            cancel: self.cancel.clone(),
+            progress: Arc::new(self.engine.for_resource(urn)),
+            timeout: (timeout_seconds > 0.0).then(|| Duration::from_secs_f64(timeout_seconds)),
+        })
+    }
+}
+
+fn find(type_token: &str, urn: &str) -> Result<&'static dyn Resource, Status> {
+    let token = if type_token.is_empty() {
+        type_from_urn(urn)
+    } else {
+        type_token
+    };
+    resources::find(token)
+        .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {token:?}")))
+}
+
+/// `urn:pulumi:stack::project::parent$type::name` → `type`.
+fn type_from_urn(urn: &str) -> &str {
+    let qualified = urn.split("::").nth(2).unwrap_or_default();
+    qualified.rsplit('$').next().unwrap_or_default()
+}
+
+fn decode(s: Option<&prost_types::Struct>) -> Result<Object, Status> {
+    s.map(Value::from_struct)
+        .transpose()
+        .map_err(value_status)
+        .map(Option::unwrap_or_default)
+}
+
+fn encode(object: &Object) -> Option<prost_types::Struct> {
+    Some(Value::to_struct(object))
+}
+
+fn failures(failures: Vec<resource::CheckFailure>) -> Vec<rpc::CheckFailure> {
+    failures
+        .into_iter()
+        .map(|f| rpc::CheckFailure {
+            property: f.path.to_string(),
+            reason: f.reason,
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl ResourceProvider for Provider {
+    async fn handshake(
+        &self,
+        _: Request<rpc::ProviderHandshakeRequest>,
+    ) -> Result<Response<rpc::ProviderHandshakeResponse>, Status> {
+        Ok(Response::new(rpc::ProviderHandshakeResponse {
+            accept_secrets: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: true,
+        }))
+    }
+
+    async fn get_plugin_info(&self, _: Request<()>) -> Result<Response<rpc::PluginInfo>, Status> {
+        Ok(Response::new(rpc::PluginInfo {
+            version: crate::VERSION.to_string(),
+        }))
+    }
+
+    async fn get_schema(
+        &self,
+        _: Request<rpc::GetSchemaRequest>,
+    ) -> Result<Response<rpc::GetSchemaResponse>, Status> {
+        Ok(Response::new(rpc::GetSchemaResponse {
+            schema: schema::schema_json(),
+        }))
+    }
+
+    async fn check_config(
+        &self,
+        request: Request<rpc::CheckRequest>,
+    ) -> Result<Response<rpc::CheckResponse>, Status> {
+        let req = request.into_inner();
+        let news = decode(req.news.as_ref())?;
+        let found = config::settings(&news, &Default::default()).err();
+        Ok(Response::new(rpc::CheckResponse {
+            inputs: req.news,
+            failures: failures(found.into_iter().collect()),
+        }))
+    }
+
+    async fn diff_config(
+        &self,
+        request: Request<rpc::DiffRequest>,
+    ) -> Result<Response<rpc::DiffResponse>, Status> {
+        let req = request.into_inner();
+        let olds = decode(req.old_inputs.as_ref().or(req.olds.as_ref()))?;
+        let news = decode(req.news.as_ref())?;
+        let diffs: Vec<String> = config::KEYS
+            .iter()
+            .filter(|k| olds.get(**k) != news.get(**k))
+            .map(|k| k.to_string())
+            .collect();
+        Ok(Response::new(rpc::DiffResponse {
+            changes: if diffs.is_empty() {
+                rpc::diff_response::DiffChanges::DiffNone
+            } else {
+                rpc::diff_response::DiffChanges::DiffSome
+            } as i32,
+            diffs,
+            ..Default::default()
+        }))
+    }
+
+    async fn configure(
+        &self,
+        request: Request<rpc::ConfigureRequest>,
+    ) -> Result<Response<rpc::ConfigureResponse>, Status> {
+        let req = request.into_inner();
+        let args = decode(req.args.as_ref())?;
+        let settings = config::settings(&args, &req.variables)
+            .map_err(|f| Status::invalid_argument(format!("aiservice:{}: {}", f.path, f.reason)))?;
+        let kube = settings
+            .connect()
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        *self.kube.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(kube));
+        Ok(Response::new(rpc::ConfigureResponse {
+            accept_secrets: true,
+            supports_preview: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: true,
+        }))
+    }
+
+    async fn check(
+        &self,
+        request: Request<rpc::CheckRequest>,
+    ) -> Result<Response<rpc::CheckResponse>, Status> {
+        let req = request.into_inner();
+        let resource = find(&req.r#type, &req.urn)?;
+        let ctx = self.context(&req.urn, 0.0)?;
+        let olds = decode(req.olds.as_ref())?;
+        let news = match req.news.as_ref().map(Value::from_struct).transpose() {
+            Ok(news) => news.unwrap_or_default(),
+            Err(e) => {
+                let failure = resource::CheckFailure::new(e.path().clone(), e.to_string());
+                return Ok(Response::new(rpc::CheckResponse {
+                    inputs: req.news,
+                    failures: failures(vec![failure]),
+                }));
+            }
+        };
+        let name = if req.name.is_empty() {
+            req.urn.rsplit("::").next().unwrap_or_default()
+        } else {
+            &req.name
+        };
+        let proposed_name = req
+            .autonaming
+            .as_ref()
+            .map(|a| a.proposed_name.as_str())
+            .filter(|n| !n.is_empty());
+        let checked = resource
+            .check(
+                &ctx,
+                resource::CheckRequest {
+                    name,
+                    olds: &olds,
+                    news,
+                    random_seed: &req.random_seed,
+                    proposed_name,
+                },
+            )
+            .await
+            .map_err(|e| resource_status(e, &Object::new()))?;
+        Ok(Response::new(rpc::CheckResponse {
+            inputs: encode(&checked.inputs),
+            failures: failures(checked.failures),
+        }))
+    }
+
+    async fn diff(
+        &self,
+        request: Request<rpc::DiffRequest>,
+    ) -> Result<Response<rpc::DiffResponse>, Status> {
+        let req = request.into_inner();
+        let resource = find(&req.r#type, &req.urn)?;
+        let old = State {
+            id: req.id.clone(),
+            outputs: decode(req.olds.as_ref())?,
+        };
+        let diff = resource.diff(
+            &decode(req.old_inputs.as_ref())?,
+            &old,
+            &decode(req.news.as_ref())?,
+        );
+        let top_level = |replace_only: bool| {
+            let mut keys: Vec<String> = diff
+                .changes
+                .iter()
+                .filter(|c| c.replace || !replace_only)
+                .filter_map(|c| match c.path.0.first() {
+                    Some(crate::value::Segment::Key(k)) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect();
+            keys.dedup();
+            keys
+        };
+        let replaces = top_level(true);
+        let diffs = top_level(false);
+        let detailed_diff = diff
+            .changes
+            .iter()
+            .map(|c| {
+                use rpc::property_diff::Kind;
+                let kind = match (c.kind, c.replace) {
+                    (ChangeKind::Add, false) => Kind::Add,
+                    (ChangeKind::Add, true) => Kind::AddReplace,
+                    (ChangeKind::Delete, false) => Kind::Delete,
+                    (ChangeKind::Delete, true) => Kind::DeleteReplace,
+                    (ChangeKind::Update, false) => Kind::Update,
+                    (ChangeKind::Update, true) => Kind::UpdateReplace,
+                };
+                (
+                    c.path.to_string(),
+                    rpc::PropertyDiff {
+                        kind: kind as i32,
+                        input_diff: true,
+                    },
+                )
+            })
+            .collect();
+        let changes = if diff.changes.is_empty() {
+            rpc::diff_response::DiffChanges::DiffNone
+        } else {
+            rpc::diff_response::DiffChanges::DiffSome
+        };
+        Ok(Response::new(rpc::DiffResponse {
+            replaces,
+            stables: Vec::new(),
+            delete_before_replace: diff.delete_before_replace,
+            changes: changes as i32,
+            diffs,
+            detailed_diff,
+            has_detailed_diff: true,
+        }))
+    }
+
+    async fn create(
+        &self,
+        request: Request<rpc::CreateRequest>,
+    ) -> Result<Response<rpc::CreateResponse>, Status> {
+        let req = request.into_inner();
+        let resource = find(&req.r#type, &req.urn)?;
+        let ctx = self.context(&req.urn, req.timeout)?;
+        let inputs = decode(req.properties.as_ref())?;
+        let state = resource
+            .create(&ctx, &inputs, req.preview)
+            .await
+            .map_err(|e| resource_status(e, &inputs))?;
+        Ok(Response::new(rpc::CreateResponse {
+            id: state.id,
+            properties: encode(&state.outputs),
+        }))
+    }
+
+    async fn read(
+        &self,
+        request: Request<rpc::ReadRequest>,
+    ) -> Result<Response<rpc::ReadResponse>, Status> {
+        let req = request.into_inner();
+        let resource = find(&req.r#type, &req.urn)?;
+        let ctx = self.context(&req.urn, req.timeout)?;
+        let inputs = decode(req.inputs.as_ref())?;
+        // An import may come with only the outputs (or nothing) recorded.
+        let recorded = if inputs.is_empty() {
+            decode(req.properties.as_ref())?
+        } else {
+            inputs
+        };
+        let found = resource
+            .read(&ctx, &req.id, &recorded)
+            .await
+            .map_err(|e| resource_status(e, &recorded))?;
+        Ok(Response::new(match found {
+            None => rpc::ReadResponse::default(),
+            Some(read) => rpc::ReadResponse {
+                id: read.state.id,
+                properties: encode(&read.state.outputs),
+                inputs: encode(&read.inputs),
+            },
+        }))
+    }
+
+    async fn update(
+        &self,
+        request: Request<rpc::UpdateRequest>,
+    ) -> Result<Response<rpc::UpdateResponse>, Status> {
+        let req = request.into_inner();
+        let resource = find(&req.r#type, &req.urn)?;
+        let ctx = self.context(&req.urn, req.timeout)?;
+        let old = State {
+            id: req.id,
+            outputs: decode(req.olds.as_ref())?,
+        };
+        let news = decode(req.news.as_ref())?;
+        let state = resource
+            .update(&ctx, &old, &news, req.preview)
+            .await
+            .map_err(|e| resource_status(e, &news))?;
+        Ok(Response::new(rpc::UpdateResponse {
+            properties: encode(&state.outputs),
+        }))
+    }
+
+    async fn delete(&self, request: Request<rpc::DeleteRequest>) -> Result<Response<()>, Status> {
+        let req = request.into_inner();
+        let resource = find(&req.r#type, &req.urn)?;
+        let ctx = self.context(&req.urn, req.timeout)?;
+        let old = State {
+            id: req.id,
+            outputs: decode(req.properties.as_ref())?,
+        };
+        resource
+            .delete(&ctx, &old)
+            .await
+            .map_err(|e| resource_status(e, &Object::new()))?;
+        Ok(Response::new(()))
+    }
+
+    async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
+        self.cancel.cancel();
+        Ok(Response::new(()))
+    }
+}

@@ -1,0 +1,153 @@
+//! The protocol-neutral resource contract. Protocol adapters (Pulumi today, Terraform later)
+//! translate their wire messages into these types and call a [`Resource`]; resources never
+//! know which adapter called them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::kube::KubeLayer;
+use crate::value::{Object, PropertyPath};
+
+/// One problem with a resource's inputs, found before anything is sent to the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckFailure {
+    pub path: PropertyPath,
+    pub reason: String,
+}
+
+impl CheckFailure {
+    pub fn new(path: PropertyPath, reason: impl Into<String>) -> Self {
+        Self {
+            path,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What `check` receives.
+pub struct CheckRequest<'a> {
+    /// The resource's logical name in the program, the base of an auto-generated name.
+    pub name: &'a str,
+    /// The previous inputs; empty on create.
+    pub olds: &'a Object,
+    pub news: Object,
+    /// Stable across preview and update of the same resource, so auto-names agree.
+    pub random_seed: &'a [u8],
+    /// A name the engine proposes (its autonaming configuration), used instead of ours.
+    pub proposed_name: Option<&'a str>,
+}
+
+/// The validated inputs, with defaults (such as a generated name) filled in.
+pub struct Checked {
+    pub inputs: Object,
+    pub failures: Vec<CheckFailure>,
+}
+
+/// How one property changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    Add,
+    Delete,
+    Update,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub path: PropertyPath,
+    pub kind: ChangeKind,
+    /// Kubernetes cannot change this field in place.
+    pub replace: bool,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct Diff {
+    pub changes: Vec<Change>,
+    /// The replacement has the same identity as the old object, so it must go first.
+    pub delete_before_replace: bool,
+}
+
+impl Diff {
+    pub fn replaces(&self) -> bool {
+        self.changes.iter().any(|c| c.replace)
+    }
+}
+
+/// A resource as the engine records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub id: String,
+    pub outputs: Object,
+}
+
+/// What `read` found in the cluster.
+pub struct ReadResult {
+    pub state: State,
+    /// The inputs that would produce the live object: the user's fields with live values.
+    pub inputs: Object,
+}
+
+/// Everything a resource operation may use besides its inputs.
+#[derive(Clone)]
+pub struct Context {
+    pub kube: Arc<KubeLayer>,
+    /// Cancelled when the engine asks the provider to stop; awaits return promptly.
+    pub cancel: CancellationToken,
+    /// Where user-relevant progress goes (the engine's log for this resource).
+    pub progress: Arc<dyn Progress>,
+    /// The engine's custom timeout for this operation, if the program set one.
+    pub timeout: Option<Duration>,
+}
+
+/// Progress messages shown to the user next to the resource. Never pass secret values.
+pub trait Progress: Send + Sync {
+    fn info(&self, message: &str);
+    fn warn(&self, message: &str);
+}
+
+/// Failures of resource operations. Every message names what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error("{path}: {reason}")]
+    Invalid { path: PropertyPath, reason: String },
+    /// The object exists but did not become ready: the engine must keep it in state.
+    #[error("{} was created but is not ready: {}", state.id, reasons.join("; "))]
+    NotReady { state: State, reasons: Vec<String> },
+    #[error("{0}")]
+    Kube(#[from] crate::kube::KubeError),
+    #[error("cancelled by the engine")]
+    Cancelled,
+}
+
+/// A kind of resource the provider manages.
+#[async_trait::async_trait]
+pub trait Resource: Send + Sync {
+    /// The Pulumi type token, e.g. `aiservice:apiextensions:CustomResource`.
+    fn token(&self) -> &'static str;
+    async fn check(&self, ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError>;
+    fn diff(&self, old_inputs: &Object, old: &State, news: &Object) -> Diff;
+    /// Creates the object; in preview nothing is written and the outputs are what the
+    /// cluster would return (server-side dry-run) or the inputs when it cannot know yet.
+    async fn create(
+        &self,
+        ctx: &Context,
+        inputs: &Object,
+        preview: bool,
+    ) -> Result<State, ResourceError>;
+    /// Returns `None` when the object no longer exists.
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        old_inputs: &Object,
+    ) -> Result<Option<ReadResult>, ResourceError>;
+    async fn update(
+        &self,
+        ctx: &Context,
+        old: &State,
+        news: &Object,
+        preview: bool,
+    ) -> Result<State, ResourceError>;
+    async fn delete(&self, ctx: &Context, old: &State) -> Result<(), ResourceError>;
+}

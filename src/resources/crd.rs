@@ -1,0 +1,193 @@
+//! `aiservice:apiextensions/v1:CustomResourceDefinition`: any CRD, with the input shape of
+//! `apiextensions.k8s.io/v1`.
+
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::ApiResource;
+
+use crate::kube::{ObjectType, Readiness, condition};
+use crate::resource::{CheckFailure, Context, ResourceError};
+use crate::value::{Object, PropertyPath, Value};
+
+use super::object::Shape;
+use super::openapi;
+
+pub struct Crd;
+
+#[async_trait::async_trait]
+impl Shape for Crd {
+    const TOKEN: &'static str = "aiservice:apiextensions/v1:CustomResourceDefinition";
+    const REPLACE_PATHS: &'static [&'static str] = &[
+        "metadata.name",
+        "spec.group",
+        "spec.scope",
+        "spec.names.plural",
+    ];
+    const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+    fn api_version_kind(_inputs: &Object) -> Option<(String, String)> {
+        Some((
+            "apiextensions.k8s.io/v1".into(),
+            "CustomResourceDefinition".into(),
+        ))
+    }
+
+    /// A CRD's name is always `<plural>.<group>`, so the program need not repeat it.
+    fn derived_name(inputs: &Object) -> Option<String> {
+        let spec = inputs.get("spec")?;
+        Some(format!(
+            "{}.{}",
+            spec.get_str("names.plural")?,
+            spec.get_str("group")?
+        ))
+    }
+
+    async fn validate(
+        _ctx: &Context,
+        inputs: &Object,
+        failures: &mut Vec<CheckFailure>,
+    ) -> Result<(), ResourceError> {
+        let mut fail = |path: &str, reason: String| {
+            failures.push(CheckFailure::new(PropertyPath::dotted(path), reason))
+        };
+        let Some(spec) = inputs.get("spec") else {
+            fail(
+                "spec",
+                "required: the CRD's group, names, scope and versions".into(),
+            );
+            return Ok(());
+        };
+        if matches!(spec, Value::Unknown) {
+            return Ok(());
+        }
+        for path in ["group", "names.plural", "names.kind"] {
+            match spec.get(&PropertyPath::dotted(path).0) {
+                Some(Value::String(s)) if !s.is_empty() => {}
+                Some(Value::Unknown) => {}
+                None | Some(Value::Null) => fail(
+                    &format!("spec.{path}"),
+                    "required, a non-empty string".into(),
+                ),
+                Some(other) => fail(
+                    &format!("spec.{path}"),
+                    format!("expected a string, got {}", other.type_name()),
+                ),
+            }
+        }
+        for path in ["names.plural", "names.singular"] {
+            if let Some(s) = spec.get_str(path)
+                && s != s.to_ascii_lowercase()
+            {
+                fail(
+                    &format!("spec.{path}"),
+                    format!("must be lower case, got {s:?}"),
+                );
+            }
+        }
+        match spec.get_str("scope") {
+            Some("Namespaced" | "Cluster") | None => {}
+            Some(other) => fail(
+                "spec.scope",
+                format!("expected Namespaced or Cluster, got {other:?}"),
+            ),
+        }
+        if let (Some(name), Some(derived)) = (
+            inputs.get("metadata").and_then(|m| m.get_str("name")),
+            Self::derived_name(inputs),
+        ) && name != derived
+        {
+            fail(
+                "metadata.name",
+                format!("must be <plural>.<group>, that is {derived:?}, got {name:?}"),
+            );
+        }
+        validate_versions(spec, failures);
+        Ok(())
+    }
+
+    fn checked(ctx: &Context, inputs: &Object) {
+        if let Ok(json) = Value::Object(inputs.clone()).to_json() {
+            ctx.kube.crds.plan(&json);
+        }
+    }
+
+    async fn object_type(
+        _ctx: &Context,
+        _inputs: &Object,
+    ) -> Result<Option<ObjectType>, ResourceError> {
+        Ok(Some(ObjectType {
+            resource: ApiResource::erase::<CustomResourceDefinition>(&()),
+            namespaced: false,
+        }))
+    }
+
+    /// The CRD changed which types the cluster serves.
+    fn applied(ctx: &Context) {
+        ctx.kube.forget_discovery();
+    }
+
+    fn readiness(live: &serde_json::Value) -> Readiness {
+        if let Some(("False", why)) = condition(live, "NamesAccepted") {
+            return Readiness::Failed(format!("the apiserver did not accept the names ({why})"));
+        }
+        let established = matches!(condition(live, "Established"), Some(("True", _)));
+        let names_accepted = matches!(condition(live, "NamesAccepted"), Some(("True", _)));
+        if established && names_accepted {
+            Readiness::Ready
+        } else {
+            Readiness::Waiting("conditions Established and NamesAccepted".into())
+        }
+    }
+}
+
+fn validate_versions(spec: &Value, failures: &mut Vec<CheckFailure>) {
+    let path = PropertyPath::dotted("spec.versions");
+    let versions = match spec.get(&PropertyPath::dotted("versions").0) {
+        Some(Value::Array(v)) if !v.is_empty() => v,
+        Some(Value::Unknown) => return,
+        _ => {
+            failures.push(CheckFailure::new(path, "required: at least one version"));
+            return;
+        }
+    };
+    let mut storage = 0;
+    let mut storage_known = true;
+    for (i, version) in versions.iter().enumerate() {
+        let at = path.index(i);
+        match version.get(&PropertyPath::dotted("storage").0) {
+            Some(Value::Bool(true)) => storage += 1,
+            Some(Value::Unknown) => storage_known = false,
+            _ => {}
+        }
+        if !matches!(
+            version.get(&PropertyPath::dotted("name").0),
+            Some(Value::String(_) | Value::Unknown)
+        ) {
+            failures.push(CheckFailure::new(
+                at.key("name"),
+                "required, a string such as v1",
+            ));
+        }
+        let schema_path = at.key("schema").key("openAPIV3Schema");
+        match version.get(&PropertyPath::dotted("schema.openAPIV3Schema").0) {
+            Some(Value::Unknown) => {}
+            Some(schema) => {
+                // Parts still unknown are checked by the apiserver's dry-run in the update.
+                if let Ok(json) = schema.to_json() {
+                    failures.extend(openapi::structural_problems(&json, &schema_path));
+                }
+            }
+            None => failures.push(CheckFailure::new(
+                schema_path,
+                "required: apiextensions.k8s.io/v1 needs a structural schema for every version",
+            )),
+        }
+    }
+    if storage_known && storage != 1 {
+        failures.push(CheckFailure::new(
+            path,
+            format!("exactly one version must have storage: true, found {storage}"),
+        ));
+    }
+}

@@ -1,0 +1,28 @@
+//! The resources the provider manages, one file per kind, and the registry adapters use to
+//! find them by token.
+
+mod crd;
+mod custom_resource;
+mod diff;
+mod naming;
+mod object;
+pub mod openapi;
+
+pub use naming::label_problem as namespace_problem;
+
+use crate::resource::Resource;
+
+use object::KubeObject;
+
+static CRD: KubeObject<crd::Crd> = KubeObject::new();
+static CUSTOM_RESOURCE: KubeObject<custom_resource::CustomResource> = KubeObject::new();
+
+/// Every resource, in the order the schema lists them.
+pub fn all() -> [&'static dyn Resource; 2] {
+    [&CRD, &CUSTOM_RESOURCE]
+}
+
+/// The resource with this Pulumi type token.
+pub fn find(token: &str) -> Option<&'static dyn Resource> {
+    all().into_iter().find(|r| r.token() == token)
+}

@@ -1,0 +1,451 @@
+//! The lifecycle every Kubernetes-object resource shares: auto-naming, diff by user-set
+//! fields, server-side apply (dry-run in preview), await, read-with-drift and
+//! delete-and-wait. What differs per kind is a [`Shape`].
+
+use std::time::Duration;
+
+use crate::kube::{ApplyOptions, NotReady, ObjectRef, ObjectType, Readiness};
+use crate::resource::{
+    CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
+};
+use crate::value::{Object, PropertyPath, Value, carry_secrets};
+
+use super::{diff, naming};
+
+/// Opts an object into taking over fields another field manager owns.
+const FORCE_ANNOTATION: &str = "pulumi.com/patchForce";
+/// Opts one object out of waiting for readiness.
+const SKIP_AWAIT_ANNOTATION: &str = "pulumi.com/skipAwait";
+/// How long a just-established CRD's type may take to appear in discovery.
+const DISCOVERY_GRACE: Duration = Duration::from_secs(10);
+
+/// What makes one kind of Kubernetes object different from another.
+#[async_trait::async_trait]
+pub trait Shape: Send + Sync + 'static {
+    const TOKEN: &'static str;
+    /// Fields Kubernetes cannot change in place (dotted paths).
+    const REPLACE_PATHS: &'static [&'static str];
+    /// How long to wait for readiness when the program sets no custom timeout.
+    const DEFAULT_TIMEOUT: Duration;
+
+    /// The `apiVersion` and `kind` of the object these inputs describe, when known.
+    fn api_version_kind(inputs: &Object) -> Option<(String, String)>;
+    /// The name to use when `metadata.name` is unset, if this kind derives one.
+    fn derived_name(_inputs: &Object) -> Option<String> {
+        None
+    }
+    /// Kind-specific validation of (possibly partly unknown) inputs.
+    async fn validate(
+        ctx: &Context,
+        inputs: &Object,
+        failures: &mut Vec<CheckFailure>,
+    ) -> Result<(), ResourceError>;
+    /// Called once the inputs passed Check (a CRD records itself as planned).
+    fn checked(_ctx: &Context, _inputs: &Object) {}
+    /// The type as the cluster serves it; `None` when the cluster does not know it yet.
+    async fn object_type(
+        ctx: &Context,
+        inputs: &Object,
+    ) -> Result<Option<ObjectType>, ResourceError>;
+    /// Called after a real (not dry-run) write.
+    fn applied(_ctx: &Context) {}
+    fn readiness(live: &serde_json::Value) -> Readiness;
+}
+
+/// A resource made of a [`Shape`].
+pub struct KubeObject<S>(std::marker::PhantomData<S>);
+
+impl<S> KubeObject<S> {
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: Shape> Resource for KubeObject<S> {
+    fn token(&self) -> &'static str {
+        S::TOKEN
+    }
+
+    async fn check(&self, ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError> {
+        let mut inputs = req.news;
+        let mut failures = Vec::new();
+        let metadata = match inputs.remove("metadata") {
+            None | Some(Value::Null) => Object::new(),
+            Some(Value::Object(m)) => m,
+            Some(Value::Unknown) => {
+                inputs.insert("metadata".into(), Value::Unknown);
+                return Ok(Checked { inputs, failures });
+            }
+            Some(other) => {
+                failures.push(CheckFailure::new(
+                    PropertyPath::dotted("metadata"),
+                    format!("expected an object (ObjectMeta), got {}", other.type_name()),
+                ));
+                Object::new()
+            }
+        };
+        let mut metadata = metadata;
+        if matches!(metadata.get("name"), None | Some(Value::Null)) {
+            let old_name = req.olds.get("metadata").and_then(|m| m.get_str("name"));
+            let name = S::derived_name(&inputs)
+                .or_else(|| old_name.map(str::to_string))
+                .or_else(|| req.proposed_name.map(str::to_string))
+                .unwrap_or_else(|| naming::auto_name(req.name, req.random_seed));
+            metadata.insert("name".into(), Value::String(name));
+        }
+        check_metadata(&metadata, &mut failures);
+        inputs.insert("metadata".into(), Value::Object(metadata));
+        S::validate(ctx, &inputs, &mut failures).await?;
+        if failures.is_empty() {
+            S::checked(ctx, &inputs);
+        }
+        Ok(Checked { inputs, failures })
+    }
+
+    fn diff(&self, old_inputs: &Object, old: &State, news: &Object) -> Diff {
+        let (olds, olds_are_outputs) = if old_inputs.is_empty() {
+            (&old.outputs, true)
+        } else {
+            (old_inputs, false)
+        };
+        let changes = diff::changes(olds, news, olds_are_outputs, S::REPLACE_PATHS);
+        let replaces = changes.iter().any(|c| c.replace);
+        // Create-before-delete would collide when the replacement keeps the same identity.
+        let delete_before_replace = replaces && identity(&old.outputs) == identity(news);
+        Diff {
+            changes,
+            delete_before_replace,
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        inputs: &Object,
+        preview: bool,
+    ) -> Result<State, ResourceError> {
+        apply::<S>(ctx, inputs, preview).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        _old: &State,
+        news: &Object,
+        preview: bool,
+    ) -> Result<State, ResourceError> {
+        apply::<S>(ctx, news, preview).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        old_inputs: &Object,
+    ) -> Result<Option<ReadResult>, ResourceError> {
+        let Some(object) = existing_object::<S>(ctx, id, old_inputs).await? else {
+            return Ok(None);
+        };
+        let Some(live) = ctx.kube.get(&object).await? else {
+            return Ok(None);
+        };
+        let live = object_of(&live);
+        let inputs = if old_inputs.is_empty() {
+            import_inputs(&live)
+        } else {
+            match project(
+                &Value::Object(old_inputs.clone()),
+                &Value::Object(live.clone()),
+            ) {
+                Some(Value::Object(inputs)) => inputs,
+                _ => Object::new(),
+            }
+        };
+        let mut outputs = live;
+        carry_secrets(old_inputs, &mut outputs);
+        Ok(Some(ReadResult {
+            state: State {
+                id: object.id(),
+                outputs,
+            },
+            inputs,
+        }))
+    }
+
+    async fn delete(&self, ctx: &Context, old: &State) -> Result<(), ResourceError> {
+        let Some(object) = existing_object::<S>(ctx, &old.id, &old.outputs).await? else {
+            return Ok(());
+        };
+        ctx.progress.info(&format!(
+            "deleting {} and waiting until it is gone",
+            object.describe()
+        ));
+        let timeout = ctx.timeout.unwrap_or(S::DEFAULT_TIMEOUT);
+        ctx.kube
+            .delete_and_wait(&object, timeout, &ctx.cancel)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Server-side applies the inputs (a dry-run in preview) and, unless told not to, waits until
+/// the object is ready.
+async fn apply<S: Shape>(
+    ctx: &Context,
+    inputs: &Object,
+    preview: bool,
+) -> Result<State, ResourceError> {
+    let whole = Value::Object(inputs.clone());
+    if whole.contains_unknown() {
+        // Only preview sees unknowns; what depends on them is unknown too.
+        return Ok(preview_state(inputs));
+    }
+    let object_type = match S::object_type(ctx, inputs).await? {
+        Some(found) => found,
+        None if preview => return Ok(preview_state(inputs)),
+        None => wait_for_type::<S>(ctx, inputs).await?,
+    };
+    let object = object_ref(ctx, object_type, inputs);
+    let mut desired = whole.to_json().unwrap_or_default();
+    if let Some((api_version, kind)) = S::api_version_kind(inputs) {
+        desired["apiVersion"] = serde_json::Value::String(api_version);
+        desired["kind"] = serde_json::Value::String(kind);
+    }
+    if let Some(ns) = &object.namespace {
+        desired["metadata"]["namespace"] = serde_json::Value::String(ns.clone());
+    }
+    let force = annotation(inputs, FORCE_ANNOTATION) == Some("true");
+    let options = ApplyOptions {
+        dry_run: preview,
+        force,
+    };
+    let applied = match ctx.kube.apply(&object, &desired, options).await {
+        // The namespace may be created by the same deployment: preview cannot know more.
+        Err(e) if preview && e.is_not_found() => return Ok(preview_state(inputs)),
+        other => other?,
+    };
+    let mut outputs = object_of(&applied);
+    carry_secrets(inputs, &mut outputs);
+    let id = object.id();
+    if preview {
+        return Ok(State { id, outputs });
+    }
+    S::applied(ctx);
+    if ctx.kube.skip_await || annotation(inputs, SKIP_AWAIT_ANNOTATION) == Some("true") {
+        return Ok(State { id, outputs });
+    }
+    ctx.progress.info(&format!(
+        "waiting for {} to become ready",
+        object.describe()
+    ));
+    let timeout = ctx.timeout.unwrap_or(S::DEFAULT_TIMEOUT);
+    match ctx
+        .kube
+        .wait_until(&object, S::readiness, timeout, &ctx.cancel)
+        .await
+    {
+        Ok(live) => {
+            let mut outputs = object_of(&live);
+            carry_secrets(inputs, &mut outputs);
+            Ok(State { id, outputs })
+        }
+        Err((why, last)) => {
+            if let Some(last) = last {
+                outputs = object_of(&last);
+                carry_secrets(inputs, &mut outputs);
+            }
+            let reason = match why {
+                NotReady::Failed(reason) => reason,
+                NotReady::TimedOut(waiting_for) => {
+                    format!(
+                        "timed out after {}s waiting for {waiting_for}",
+                        timeout.as_secs()
+                    )
+                }
+                NotReady::Cancelled => "the engine cancelled the wait".to_string(),
+                NotReady::Gone => "the object was deleted while waiting for it".to_string(),
+                NotReady::Kube(e) => e.to_string(),
+            };
+            Err(ResourceError::NotReady {
+                state: State { id, outputs },
+                reasons: vec![format!("{}: {reason}", object.describe())],
+            })
+        }
+    }
+}
+
+/// After a CRD was just established, its type can take a moment to be served.
+async fn wait_for_type<S: Shape>(
+    ctx: &Context,
+    inputs: &Object,
+) -> Result<ObjectType, ResourceError> {
+    let deadline = tokio::time::Instant::now() + DISCOVERY_GRACE;
+    loop {
+        if let Some(found) = S::object_type(ctx, inputs).await? {
+            return Ok(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let (api_version, kind) = S::api_version_kind(inputs).unwrap_or_default();
+            return Err(ResourceError::Invalid {
+                path: PropertyPath::dotted("kind"),
+                reason: format!(
+                    "the cluster serves no kind {kind} in {api_version}; create its CustomResourceDefinition first (and make this resource depend on it)"
+                ),
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = ctx.cancel.cancelled() => return Err(ResourceError::Cancelled),
+        }
+    }
+}
+
+fn preview_state(inputs: &Object) -> State {
+    let mut outputs = inputs.clone();
+    outputs.insert("status".into(), Value::Unknown);
+    State {
+        id: String::new(),
+        outputs,
+    }
+}
+
+fn object_ref(ctx: &Context, object_type: ObjectType, inputs: &Object) -> ObjectRef {
+    let metadata = inputs.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get_str("name"))
+        .unwrap_or_default()
+        .to_string();
+    let namespace = object_type.namespaced.then(|| {
+        metadata
+            .and_then(|m| m.get_str("namespace"))
+            .unwrap_or(&ctx.kube.default_namespace)
+            .to_string()
+    });
+    ObjectRef {
+        object_type,
+        namespace,
+        name,
+    }
+}
+
+/// The object an id names, typed from the recorded inputs or outputs; `None` when the cluster
+/// no longer serves its type (its CRD is gone, and with it every object of the type).
+async fn existing_object<S: Shape>(
+    ctx: &Context,
+    id: &str,
+    recorded: &Object,
+) -> Result<Option<ObjectRef>, ResourceError> {
+    let Some(object_type) = S::object_type(ctx, recorded).await? else {
+        if S::api_version_kind(recorded).is_none() {
+            return Err(ResourceError::Invalid {
+                path: PropertyPath::dotted("apiVersion"),
+                reason: format!(
+                    "cannot tell the type of {id}: set apiVersion and kind in the program (and use the import resource option to import it)"
+                ),
+            });
+        }
+        return Ok(None);
+    };
+    let (namespace, name) = match id.split_once('/') {
+        Some((ns, name)) if object_type.namespaced => (Some(ns.to_string()), name.to_string()),
+        _ if object_type.namespaced => (Some(ctx.kube.default_namespace.clone()), id.to_string()),
+        _ => (None, id.to_string()),
+    };
+    Ok(Some(ObjectRef {
+        object_type,
+        namespace,
+        name,
+    }))
+}
+
+fn check_metadata(metadata: &Object, failures: &mut Vec<CheckFailure>) {
+    if let Some(Value::String(name)) = metadata.get("name")
+        && let Some(problem) = naming::subdomain_problem(name)
+    {
+        failures.push(CheckFailure::new(
+            PropertyPath::dotted("metadata.name"),
+            problem,
+        ));
+    }
+    if let Some(Value::String(ns)) = metadata.get("namespace")
+        && let Some(problem) = naming::label_problem(ns)
+    {
+        failures.push(CheckFailure::new(
+            PropertyPath::dotted("metadata.namespace"),
+            problem,
+        ));
+    }
+    for map in ["labels", "annotations"] {
+        match metadata.get(map) {
+            None | Some(Value::Null | Value::Unknown) => {}
+            Some(Value::Object(entries)) => {
+                for (key, value) in entries {
+                    if !matches!(value, Value::String(_) | Value::Unknown | Value::Secret(_)) {
+                        failures.push(CheckFailure::new(
+                            PropertyPath::dotted("metadata").key(map).key(key),
+                            format!("expected a string, got {}", value.type_name()),
+                        ));
+                    }
+                }
+            }
+            Some(other) => failures.push(CheckFailure::new(
+                PropertyPath::dotted("metadata").key(map),
+                format!("expected a map of strings, got {}", other.type_name()),
+            )),
+        }
+    }
+}
+
+fn identity(properties: &Object) -> Option<(Option<&str>, &str)> {
+    let metadata = properties.get("metadata")?;
+    Some((metadata.get_str("namespace"), metadata.get_str("name")?))
+}
+
+fn annotation<'a>(inputs: &'a Object, key: &str) -> Option<&'a str> {
+    match inputs
+        .get("metadata")?
+        .get(&PropertyPath::root().key("annotations").key(key).0)?
+    {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn object_of(json: &serde_json::Value) -> Object {
+    match Value::from_json(json) {
+        Value::Object(fields) => fields,
+        _ => Object::new(),
+    }
+}
+
+/// The live values of exactly the fields the user set, so a refresh shows drift in the
+/// user's own terms.
+fn project(user: &Value, live: &Value) -> Option<Value> {
+    match (user, live) {
+        (Value::Secret(inner), _) => project(inner, live).map(|v| Value::Secret(Box::new(v))),
+        (Value::Object(u), Value::Object(l)) => Some(Value::Object(
+            u.iter()
+                .filter_map(|(k, uv)| Some((k.clone(), project(uv, l.get(k)?)?)))
+                .collect(),
+        )),
+        (Value::Array(u), Value::Array(l)) if u.len() == l.len() => u
+            .iter()
+            .zip(l)
+            .map(|(uv, lv)| project(uv, lv))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
+        (_, live) => Some(live.clone()),
+    }
+}
+
+/// Inputs for an imported object: everything a user would write, nothing the server adds.
+fn import_inputs(live: &Object) -> Object {
+    let mut inputs = live.clone();
+    inputs.remove("status");
+    if let Some(Value::Object(metadata)) = inputs.get_mut("metadata") {
+        metadata
+            .retain(|k, _| matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"));
+    }
+    inputs
+}
