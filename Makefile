@@ -5,17 +5,16 @@ SHELL := bash
 CLUSTER := tests/env/cluster
 TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint test-all down
+.PHONY: demo test provision lint test-all down schema
 
-## Provision the tools, start a local control plane and show it.
+## Provision the tools, start a local control plane, run the seed program with `pulumi up`
+## and show the result. The control plane keeps running until `make down`.
 demo: provision
+	cargo build --bin pulumi-resource-aiservice
 	$(CLUSTER) up --workloads >/dev/null
-	@eval "$$($(CLUSTER) env)"; \
-	  echo "== kubectl get namespaces"; kubectl get namespaces; \
-	  echo; echo "== kubectl get nodes (a kwok fake node runs the pods)"; kubectl get nodes; \
-	  echo; echo "The control plane keeps running. Use it with: eval \"\$$($(CLUSTER) env)\""; \
-	  echo "Stop it with: make down"; \
-	  echo "Next (open issues): the provider, the typed AIService and the operator join this demo."
+	tests/env/demo
+	@echo; echo "The control plane keeps running. Use it with: eval \"\$$($(CLUSTER) env)\""; \
+	  echo "Stop it with: make down"
 
 ## Everything: provisioning, formatting, lints, unit and end-to-end tests.
 test: provision lint test-all
@@ -36,5 +35,11 @@ test-all:
 	@echo "no stray test processes"
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' $(TEST_LOG)
 
+## Stop the demo's control plane; its Pulumi state goes with it.
 down:
 	$(CLUSTER) down
+	rm -rf target/demo
+
+## Regenerate the committed Pulumi package schema (a unit test fails when it is stale).
+schema:
+	cargo run -q --bin pulumi-resource-aiservice -- --print-schema > schema/schema.json

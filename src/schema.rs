@@ -87,3 +87,14 @@ fn resource_schema(token: &str) -> Value {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_schema_is_current() {
+        assert!(
+            super::schema_json() == include_str!("../schema/schema.json"),
+            "schema/schema.json is stale: run `make schema` and commit it"
+        );
+    }
+}

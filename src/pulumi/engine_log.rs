@@ -39,7 +39,8 @@ impl EngineLog {
             message: message.to_string(),
             urn: urn.to_string(),
             stream_id: 0,
-            ephemeral: false,
+            // Progress is shown while it happens, not kept in the update's summary.
+            ephemeral: severity == LogSeverity::Info,
         };
         tokio::spawn(async move {
             if let Err(e) = client.clone().log(request).await {
