@@ -514,6 +514,17 @@ mod tests {
             prop_assert_eq!(decoded, fields);
         }
 
+        /// The stable-toolchain sibling of `fuzz/fuzz_targets/decode_struct.rs`.
+        #[test]
+        fn arbitrary_bytes_decode_or_fail_cleanly(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            use prost::Message;
+            if let Ok(message) = prost_types::Struct::decode(bytes.as_slice())
+                && let Ok(values) = Value::from_struct(&message)
+            {
+                prop_assert_eq!(Value::from_struct(&Value::to_struct(&values)), Ok(values));
+            }
+        }
+
         #[test]
         fn json_round_trip_of_known_values(value in arb_value()) {
             prop_assume!(!value.contains_unknown());
