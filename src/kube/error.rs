@@ -75,6 +75,20 @@ impl KubeError {
         }
     }
 
+    /// The same failure, said of `object`: a caller that knows which object it was working on
+    /// names it instead of only the type being looked up.
+    pub fn about(mut self, object: String) -> Self {
+        match &mut self {
+            KubeError::Config(_) => {}
+            KubeError::Unreachable { what, .. }
+            | KubeError::Unauthorized { what, .. }
+            | KubeError::Conflict { what, .. }
+            | KubeError::Api { what, .. }
+            | KubeError::Timeout { what, .. } => *what = object,
+        }
+        self
+    }
+
     /// Whether the apiserver answered that the object does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, KubeError::Api { code: 404, .. })

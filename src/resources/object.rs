@@ -112,7 +112,7 @@ impl<S: Shape> Resource for KubeObject<S> {
         let changes = diff::changes(olds, news, olds_are_outputs, S::REPLACE_PATHS);
         let replaces = changes.iter().any(|c| c.replace);
         // Create-before-delete would collide when the replacement keeps the same identity.
-        let delete_before_replace = replaces && identity(&old.outputs) == identity(news);
+        let delete_before_replace = replaces && same_identity(&old.outputs, news);
         Diff {
             changes,
             delete_before_replace,
@@ -201,7 +201,7 @@ async fn apply<S: Shape>(
         // Only preview sees unknowns; what depends on them is unknown too.
         return Ok(preview_state(inputs));
     }
-    let object_type = match S::object_type(ctx, inputs).await? {
+    let object_type = match type_of::<S>(ctx, inputs, &planned_id(inputs)).await? {
         Some(found) => found,
         None if preview => return Ok(preview_state(inputs)),
         None => wait_for_type::<S>(ctx, inputs).await?,
@@ -282,7 +282,7 @@ async fn wait_for_type<S: Shape>(
 ) -> Result<ObjectType, ResourceError> {
     let deadline = tokio::time::Instant::now() + DISCOVERY_GRACE;
     loop {
-        if let Some(found) = S::object_type(ctx, inputs).await? {
+        if let Some(found) = type_of::<S>(ctx, inputs, &planned_id(inputs)).await? {
             return Ok(found);
         }
         if tokio::time::Instant::now() >= deadline {
@@ -298,6 +298,33 @@ async fn wait_for_type<S: Shape>(
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             _ = ctx.cancel.cancelled() => return Err(ResourceError::Cancelled),
         }
+    }
+}
+
+/// The type of the object `inputs` describe. A failure to find it out (an unreachable cluster,
+/// rejected credentials) names that object, `Widget team-a/small (example.com/v1)`, not only
+/// the type being looked up.
+async fn type_of<S: Shape>(
+    ctx: &Context,
+    inputs: &Object,
+    id: &str,
+) -> Result<Option<ObjectType>, ResourceError> {
+    S::object_type(ctx, inputs).await.map_err(|e| match e {
+        ResourceError::Kube(e) => {
+            let (api_version, kind) = S::api_version_kind(inputs).unwrap_or_default();
+            ResourceError::Kube(e.about(format!("{kind} {id} ({api_version})")))
+        }
+        other => other,
+    })
+}
+
+/// How messages name an object before its type, and so its scope, is known.
+fn planned_id(inputs: &Object) -> String {
+    let metadata = inputs.get("metadata");
+    let name = metadata.and_then(|m| m.get_str("name")).unwrap_or_default();
+    match metadata.and_then(|m| m.get_str("namespace")) {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
     }
 }
 
@@ -336,7 +363,7 @@ async fn existing_object<S: Shape>(
     id: &str,
     recorded: &Object,
 ) -> Result<Option<ObjectRef>, ResourceError> {
-    let Some(object_type) = S::object_type(ctx, recorded).await? else {
+    let Some(object_type) = type_of::<S>(ctx, recorded, id).await? else {
         if S::api_version_kind(recorded).is_none() {
             return Err(ResourceError::Invalid {
                 path: PropertyPath::dotted("apiVersion"),
@@ -402,6 +429,17 @@ fn identity(properties: &Object) -> Option<(Option<&str>, &str)> {
     Some((metadata.get_str("namespace"), metadata.get_str("name")?))
 }
 
+/// Whether the new inputs name the same object as the old outputs. New inputs without a
+/// namespace mean the provider's namespace, which the old outputs spell out.
+fn same_identity(old_outputs: &Object, news: &Object) -> bool {
+    match (identity(old_outputs), identity(news)) {
+        (Some((old_ns, old_name)), Some((new_ns, new_name))) => {
+            old_name == new_name && (new_ns.is_none() || new_ns == old_ns)
+        }
+        _ => false,
+    }
+}
+
 fn annotation<'a>(inputs: &'a Object, key: &str) -> Option<&'a str> {
     match inputs
         .get("metadata")?
@@ -448,4 +486,34 @@ fn import_inputs(live: &Object) -> Object {
             .retain(|k, _| matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"));
     }
     inputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(json: serde_json::Value) -> Object {
+        object_of(&json)
+    }
+
+    #[test]
+    fn inputs_without_a_namespace_keep_the_identity_of_the_old_outputs() {
+        let old = object(serde_json::json!({"metadata": {"name": "a", "namespace": "team"}}));
+        let same = object(serde_json::json!({"metadata": {"name": "a"}}));
+        let moved = object(serde_json::json!({"metadata": {"name": "a", "namespace": "other"}}));
+        let renamed = object(serde_json::json!({"metadata": {"name": "b"}}));
+        assert!(same_identity(&old, &same));
+        assert!(!same_identity(&old, &moved));
+        assert!(!same_identity(&old, &renamed));
+    }
+
+    #[test]
+    fn objects_are_named_before_their_type_is_known() {
+        let named = object(serde_json::json!({"metadata": {"name": "a"}}));
+        let placed = object(serde_json::json!({"metadata": {"name": "a", "namespace": "team"}}));
+        assert_eq!(
+            (planned_id(&named), planned_id(&placed)),
+            ("a".into(), "team/a".into())
+        );
+    }
 }
