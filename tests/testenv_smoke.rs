@@ -1,8 +1,8 @@
 //! Proof that every part of the test environment is the real thing: the apiserver stores and
 //! serves a CRD and its custom resources and audits them, kubectl talks to it, Deployments get
-//! Ready pods through controller-manager, scheduler and kwok, the pulumi CLI runs a Python
-//! and a YAML program and finds our provider plugin, Terraform runs, and Prometheus scrapes
-//! and answers.
+//! Ready pods through controller-manager, scheduler and kwok, the pulumi CLI runs a Python, a
+//! YAML and a TypeScript program (and fails on the TypeScript program's error) and finds our
+//! provider plugin, Terraform runs, and Prometheus scrapes and answers.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -227,6 +227,64 @@ async fn pulumi_up_runs_a_yaml_program_through_the_yaml_language_host() {
         "the provisioned YAML host ran:\n{}",
         up.stderr
     );
+}
+
+#[tokio::test]
+async fn pulumi_up_runs_a_typescript_program_through_the_nodejs_language_host() {
+    let env = TestEnv::new("smoke-pulumi-nodejs").await.unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/nodejs-output");
+    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
+    stack
+        .run_ok(&["config", "set", "message", "from the smoke test"])
+        .unwrap();
+    let up = stack.up().unwrap();
+    assert!(
+        up.stdout.contains("greeting"),
+        "up shows the output:\n{}",
+        up.stdout
+    );
+    assert_eq!(
+        stack.outputs().unwrap(),
+        json!({"greeting": "from the smoke test"})
+    );
+    assert!(
+        up.stderr.contains("/language-hosts/pulumi-language-nodejs"),
+        "the test environment's Node.js host ran:\n{}",
+        up.stderr
+    );
+    let about = stack.run_ok(&["about"]).unwrap();
+    assert!(
+        about
+            .stdout
+            .contains("/nodejs-22.23.3/bin/node' version='v22.23.3'"),
+        "the provisioned node ran the program:\n{}",
+        about.stdout
+    );
+    assert!(
+        about.stdout.contains("typescriptVersion='5.9.3'"),
+        "the program's own TypeScript compiled it:\n{}",
+        about.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_typescript_program_error_fails_pulumi_up_and_shows_its_message() {
+    let env = TestEnv::new("smoke-pulumi-nodejs-error").await.unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/nodejs-output");
+    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
+    stack
+        .run_ok(&["config", "set", "failWith", "the program failed on purpose"])
+        .unwrap();
+    let up = stack.run(&["up", "--yes", "--skip-preview"]).unwrap();
+    assert!(!up.success, "up succeeded:\n{}", up.stdout);
+    assert!(
+        up.stdout.contains("failed with an unhandled exception")
+            && up.stdout.contains("Error: the program failed on purpose"),
+        "up shows the program's error:\n{}\nstderr:\n{}",
+        up.stdout,
+        up.stderr
+    );
+    assert_eq!(stack.outputs().unwrap(), json!({}), "nothing was exported");
 }
 
 #[tokio::test]

@@ -1,6 +1,11 @@
 //! Runs the real `pulumi` CLI on a program with a local file backend: no cloud login, no
 //! update check, no plugin downloads, and our own binaries first on `PATH` so the engine
 //! finds `pulumi-resource-aiservice` there.
+//!
+//! Node.js programs (a `package.json` beside `Pulumi.yaml`) get their dependencies from the tool
+//! cache: `tests/env/provision --node-modules` runs `npm ci` of the program's committed
+//! `package-lock.json` once per lockfile, and the copy of the program gets a `node_modules`
+//! symlink to that cache entry.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -43,6 +48,11 @@ impl PulumiStack {
         let _ = std::fs::remove_dir_all(&work);
         let copy = work.join("program");
         copy_dir(program, &copy).with_context(|| format!("copying {}", program.display()))?;
+        if program.join("package.json").is_file() {
+            let modules = node_modules(program)?;
+            std::os::unix::fs::symlink(&modules, copy.join("node_modules"))
+                .with_context(|| format!("linking {}", modules.display()))?;
+        }
         std::fs::create_dir_all(work.join("backend"))?;
         let envs = vec![
             (
@@ -119,10 +129,35 @@ impl Drop for PulumiStack {
     }
 }
 
+/// The cached `node_modules` of the Node.js program `program`, provisioned if missing.
+fn node_modules(program: &Path) -> Result<PathBuf> {
+    let script = Tools::testenv_dir().join("provision");
+    let out = Command::new(&script)
+        .arg("--node-modules")
+        .arg(program)
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} --node-modules {} failed:\n{}",
+            script.display(),
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let path = String::from_utf8(out.stdout).context("provision printed a non-UTF-8 path")?;
+    Ok(PathBuf::from(path.trim()))
+}
+
+/// Copies a program directory, leaving out a `node_modules` someone installed in the source
+/// (the copy links the cached one instead).
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
+        if entry.file_name() == "node_modules" {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
