@@ -5,7 +5,7 @@ SHELL := bash
 CLUSTER := tests/env/cluster
 TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint test-all down schema
+.PHONY: demo test provision lint test-all down schema fuzz
 
 ## Provision the tools, start a local control plane, run the seed program with `pulumi up`
 ## and show the result. The control plane keeps running until `make down`.
@@ -43,3 +43,9 @@ down:
 ## Regenerate the committed Pulumi package schema (a unit test fails when it is stale).
 schema:
 	cargo run -q --bin pulumi-resource-aiservice -- --print-schema > schema/schema.json
+
+## Fuzz property-value decoding for 60 s (nightly toolchain; cargo-fuzz from the tool cache).
+fuzz:
+	tests/env/provision cargo_fuzz
+	cd fuzz && PATH="$$(source ../tests/env/lib.sh && tool_dir cargo-fuzz "$$CARGO_FUZZ_VERSION"):$$PATH" \
+	  cargo +nightly fuzz run decode_struct -- -max_total_time=60
