@@ -122,7 +122,12 @@ fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<C
     errors
         .into_vec()
         .into_iter()
-        .filter(|e| matches!(e.kind, ErrorKind::ValidationFailure | ErrorKind::InvalidResult))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                ErrorKind::ValidationFailure | ErrorKind::InvalidResult
+            )
+        })
         .map(|e| {
             let path = if e.field_path.is_empty() {
                 PropertyPath::root()
@@ -152,7 +157,13 @@ mod tests {
         let failures = cel_failures(&schema, &bad);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert_eq!(failures[0].path.to_string(), "spec");
-        assert!(failures[0].reason.starts_with("minReplicas must not exceed maxReplicas"), "{}", failures[0].reason);
+        assert!(
+            failures[0]
+                .reason
+                .starts_with("minReplicas must not exceed maxReplicas"),
+            "{}",
+            failures[0].reason
+        );
         let good = serde_json::json!({"spec": {"minReplicas": 1, "maxReplicas": 2}});
         assert!(cel_failures(&schema, &good).is_empty());
     }
