@@ -5,7 +5,7 @@ SHELL := bash
 CLUSTER := tests/env/cluster
 TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint test-all down schema fuzz
+.PHONY: demo test provision lint test-all down schema crds fuzz
 
 ## Provision the tools, start a local control plane, run the seed program with `pulumi up`
 ## and show the result. The control plane keeps running until `make down`.
@@ -43,6 +43,11 @@ down:
 ## Regenerate the committed Pulumi package schema (a unit test fails when it is stale).
 schema:
 	cargo run -q --bin pulumi-resource-aiservice -- --print-schema > schema/schema.json
+
+## Regenerate the committed AIService and ModelServing CRDs in schema/crds/ from the Rust types
+## in src/api (a unit test fails when they are stale).
+crds:
+	cargo run -q --bin aiservice-operator -- crds --out schema/crds
 
 ## Fuzz property-value decoding for 60 s (nightly toolchain; cargo-fuzz from the tool cache).
 fuzz:

@@ -3,6 +3,7 @@
 //! messages into `value`s and calls a `resource`; `resources` implement them on the `kube`
 //! layer, which alone talks to the apiserver.
 
+pub mod api;
 pub mod kube;
 pub mod proto;
 pub mod pulumi;
