@@ -69,23 +69,37 @@ fn resource_schema(token: &str) -> Value {
     let meta = json!({"$ref": format!("#/types/{OBJECT_META}")});
     let any = json!({"$ref": "pulumi.json#/Any"});
     let string = json!({"type": "string"});
-    if token.ends_with(":CustomResourceDefinition") {
-        json!({
-            "description": "Any CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until it is Established; deletion waits until it is gone.",
-            "inputProperties": {"metadata": meta, "spec": any},
-            "requiredInputs": ["spec"],
-            "properties": {"apiVersion": string, "kind": string, "metadata": meta, "spec": any, "status": any},
-            "required": ["apiVersion", "kind", "metadata", "spec"],
-        })
-    } else {
-        json!({
-            "description": "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment.",
-            "inputProperties": {"apiVersion": string, "kind": string, "metadata": meta, "spec": any},
-            "requiredInputs": ["apiVersion", "kind"],
-            "properties": {"apiVersion": string, "kind": string, "metadata": meta, "spec": any, "status": any},
-            "required": ["apiVersion", "kind", "metadata"],
-        })
-    }
+    let outputs =
+        json!({"apiVersion": string, "kind": string, "metadata": meta, "spec": any, "status": any});
+    let (description, inputs, required_inputs) = match token {
+        "aiservice:apiextensions/v1:CustomResourceDefinition" => (
+            "Any CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until it is Established; deletion waits until it is gone.",
+            json!({"metadata": meta, "spec": any}),
+            json!(["spec"]),
+        ),
+        "aiservice:apiextensions:CustomResource" => (
+            "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment.",
+            json!({"apiVersion": string, "kind": string, "metadata": meta, "spec": any}),
+            json!(["apiVersion", "kind"]),
+        ),
+        "aiservice:index:AIService" => (
+            "An AI model served by the aiservice operator (stable.example.com/v1 AIService), scaled manually or on requests per second. The spec is checked against the AIService CRD, CEL rules included, before anything reaches the cluster; `status` is the operator's.",
+            json!({"metadata": meta, "spec": any}),
+            json!(["spec"]),
+        ),
+        _ => (
+            "A model serving instance (ai.example.com/v1 ModelServing), the seed 002 shape. The spec is checked against the ModelServing CRD before anything reaches the cluster; `status` is the operator's.",
+            json!({"metadata": meta, "spec": any}),
+            json!(["spec"]),
+        ),
+    };
+    json!({
+        "description": description,
+        "inputProperties": inputs,
+        "requiredInputs": required_inputs,
+        "properties": outputs,
+        "required": ["apiVersion", "kind", "metadata"],
+    })
 }
 
 #[cfg(test)]

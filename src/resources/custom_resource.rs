@@ -79,15 +79,7 @@ impl Shape for CustomResource {
         }
         let schema = &served["schema"]["openAPIV3Schema"];
         if !schema.is_null() {
-            let object = Value::Object(inputs.clone());
-            let before = failures.len();
-            openapi::validate(schema, &object, &PropertyPath::root(), failures);
-            // CEL rules assume a well-typed object, and need every value known.
-            if failures.len() == before
-                && let Ok(json) = object.to_json()
-            {
-                failures.extend(cel_failures(schema, &json));
-            }
+            openapi::validate_object(schema, &Value::Object(inputs.clone()), failures);
         }
         Ok(())
     }
@@ -104,67 +96,14 @@ impl Shape for CustomResource {
 
     /// Custom resources are ready when they say so: a `Ready` condition, if they have one.
     fn readiness(live: &serde_json::Value) -> Readiness {
-        match condition(live, "Ready") {
-            None | Some(("True", _)) => Readiness::Ready,
-            Some((_, why)) => Readiness::Waiting(format!("condition Ready to be True (now {why})")),
-        }
+        ready_condition(live)
     }
 }
 
-/// The CRD's `x-kubernetes-validations` (CEL) rules this object breaks, evaluated locally the
-/// way the apiserver does (defaults applied first). Rules the local evaluator cannot run are
-/// left to the apiserver's dry-run rather than blocking the user.
-fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<CheckFailure> {
-    use kube::core::cel::{ErrorKind, Validator};
-    let Err(errors) = Validator::new().validate(schema, object, None) else {
-        return Vec::new();
-    };
-    errors
-        .into_vec()
-        .into_iter()
-        .filter(|e| {
-            matches!(
-                e.kind,
-                ErrorKind::ValidationFailure | ErrorKind::InvalidResult
-            )
-        })
-        .map(|e| {
-            let path = if e.field_path.is_empty() {
-                PropertyPath::root()
-            } else {
-                PropertyPath::dotted(&e.field_path)
-            };
-            CheckFailure::new(path, format!("{} (rule: {})", e.message, e.rule))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cel_rules_of_any_crd_are_checked_locally() {
-        let schema = serde_json::json!({
-            "type": "object",
-            "properties": {"spec": {
-                "type": "object",
-                "properties": {"minReplicas": {"type": "integer"}, "maxReplicas": {"type": "integer"}},
-                "x-kubernetes-validations": [{"rule": "self.minReplicas <= self.maxReplicas", "message": "minReplicas must not exceed maxReplicas"}],
-            }},
-        });
-        let bad = serde_json::json!({"spec": {"minReplicas": 5, "maxReplicas": 2}});
-        let failures = cel_failures(&schema, &bad);
-        assert_eq!(failures.len(), 1, "{failures:?}");
-        assert_eq!(failures[0].path.to_string(), "spec");
-        assert!(
-            failures[0]
-                .reason
-                .starts_with("minReplicas must not exceed maxReplicas"),
-            "{}",
-            failures[0].reason
-        );
-        let good = serde_json::json!({"spec": {"minReplicas": 1, "maxReplicas": 2}});
-        assert!(cel_failures(&schema, &good).is_empty());
+/// Ready when the object says so: a `Ready` condition that is `True`, if it has one.
+pub(super) fn ready_condition(live: &serde_json::Value) -> Readiness {
+    match condition(live, "Ready") {
+        None | Some(("True", _)) => Readiness::Ready,
+        Some((_, why)) => Readiness::Waiting(format!("condition Ready to be True (now {why})")),
     }
 }

@@ -7,6 +7,7 @@ mod diff;
 mod naming;
 mod object;
 pub mod openapi;
+mod typed;
 
 pub use naming::label_problem as namespace_problem;
 
@@ -16,10 +17,12 @@ use object::KubeObject;
 
 static CRD: KubeObject<crd::Crd> = KubeObject::new();
 static CUSTOM_RESOURCE: KubeObject<custom_resource::CustomResource> = KubeObject::new();
+static AI_SERVICE: KubeObject<typed::Typed<typed::AIServiceKind>> = KubeObject::new();
+static MODEL_SERVING: KubeObject<typed::Typed<typed::ModelServingKind>> = KubeObject::new();
 
 /// Every resource, in the order the schema lists them.
-pub fn all() -> [&'static dyn Resource; 2] {
-    [&CRD, &CUSTOM_RESOURCE]
+pub fn all() -> [&'static dyn Resource; 4] {
+    [&CRD, &CUSTOM_RESOURCE, &AI_SERVICE, &MODEL_SERVING]
 }
 
 /// The resource with this Pulumi type token.

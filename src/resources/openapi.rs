@@ -37,6 +37,51 @@ pub fn validate(
     check(schema, value, path, ctx, failures);
 }
 
+/// Checks a whole custom resource against its CRD version's schema: types and constraints
+/// first, then, when those hold and every value is known, the CEL rules.
+pub fn validate_object(
+    schema: &serde_json::Value,
+    object: &Value,
+    failures: &mut Vec<CheckFailure>,
+) {
+    let before = failures.len();
+    validate(schema, object, &PropertyPath::root(), failures);
+    // CEL rules assume a well-typed object, and need every value known.
+    if failures.len() == before
+        && let Ok(json) = object.to_json()
+    {
+        failures.extend(cel_failures(schema, &json));
+    }
+}
+
+/// The CRD's `x-kubernetes-validations` (CEL) rules this object breaks, evaluated locally the
+/// way the apiserver does (defaults applied first). Rules the local evaluator cannot run are
+/// left to the apiserver's dry-run rather than blocking the user.
+fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<CheckFailure> {
+    use kube::core::cel::{ErrorKind, Validator};
+    let Err(errors) = Validator::new().validate(schema, object, None) else {
+        return Vec::new();
+    };
+    errors
+        .into_vec()
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                ErrorKind::ValidationFailure | ErrorKind::InvalidResult
+            )
+        })
+        .map(|e| {
+            let path = if e.field_path.is_empty() {
+                PropertyPath::root()
+            } else {
+                PropertyPath::dotted(&e.field_path)
+            };
+            CheckFailure::new(path, format!("{} (rule: {})", e.message, e.rule))
+        })
+        .collect()
+}
+
 /// Why `schema` (a CRD version's openAPIV3Schema, at `path` in the CRD's inputs) is not
 /// structural.
 pub fn structural_problems(schema: &serde_json::Value, path: &PropertyPath) -> Vec<CheckFailure> {
@@ -1381,5 +1426,30 @@ mod tests {
                 "structural schema: expected a schema object, got true"
             )
         );
+    }
+
+    #[test]
+    fn cel_rules_of_any_crd_are_checked_locally() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"spec": {
+                "type": "object",
+                "properties": {"minReplicas": {"type": "integer"}, "maxReplicas": {"type": "integer"}},
+                "x-kubernetes-validations": [{"rule": "self.minReplicas <= self.maxReplicas", "message": "minReplicas must not exceed maxReplicas"}],
+            }},
+        });
+        let bad = serde_json::json!({"spec": {"minReplicas": 5, "maxReplicas": 2}});
+        let failures = cel_failures(&schema, &bad);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(failures[0].path.to_string(), "spec");
+        assert!(
+            failures[0]
+                .reason
+                .starts_with("minReplicas must not exceed maxReplicas"),
+            "{}",
+            failures[0].reason
+        );
+        let good = serde_json::json!({"spec": {"minReplicas": 1, "maxReplicas": 2}});
+        assert!(cel_failures(&schema, &good).is_empty());
     }
 }
