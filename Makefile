@@ -5,7 +5,7 @@ SHELL := bash
 CLUSTER := tests/env/cluster
 TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint test-all down schema crds fuzz
+.PHONY: demo test provision lint test-all down schema crds fuzz bench
 
 ## Provision the tools, start a local control plane, run the seed program with `pulumi up`
 ## and show the result. The control plane keeps running until `make down`.
@@ -54,3 +54,17 @@ fuzz:
 	tests/env/provision cargo_fuzz
 	cd fuzz && PATH="$$(source ../tests/env/lib.sh && tool_dir cargo-fuzz "$$CARGO_FUZZ_VERSION"):$$PATH" \
 	  cargo +nightly fuzz run decode_struct -- -max_total_time=60
+
+## Benchmarks (never part of `make test`): the provider's cold start, Check+Diff throughput
+## (criterion, benches/check_diff.rs) and `pulumi preview`/`up` of 500 custom resources with
+## the provider's peak memory, against a control plane of its own. Ends with one table: each
+## figure, its target, a baseline measured in the same run and the ratio.
+BENCH_DIR := target/bench
+bench: provision
+	cargo build --release --bin pulumi-resource-aiservice
+	cargo build -p aiservice-testenv --bin aiservice-bench
+	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench check_diff
+	target/debug/aiservice-bench --provider target/release/pulumi-resource-aiservice \
+	  --criterion $(BENCH_DIR)/criterion
+	@if pgrep -af 'aiservice-bench-[0-9]+/'; then echo "stray benchmark processes left behind (above)"; exit 1; fi
+	@echo "no stray benchmark processes"
