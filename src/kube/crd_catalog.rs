@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
@@ -13,8 +13,8 @@ type GroupKind = (String, String);
 /// deployment (planned, so a preview of CRD + CR works on an empty cluster) and the live ones.
 #[derive(Default)]
 pub struct CrdCatalog {
-    planned: Mutex<HashMap<GroupKind, serde_json::Value>>,
-    live: Mutex<Option<HashMap<GroupKind, serde_json::Value>>>,
+    planned: Mutex<HashMap<GroupKind, Arc<serde_json::Value>>>,
+    live: Mutex<Option<HashMap<GroupKind, Arc<serde_json::Value>>>>,
 }
 
 /// Where a CRD definition came from.
@@ -28,7 +28,7 @@ impl CrdCatalog {
     /// Records a CRD this deployment will apply (its inputs as JSON).
     pub fn plan(&self, crd: &serde_json::Value) {
         if let Some(key) = group_kind(crd) {
-            lock(&self.planned).insert(key, crd.clone());
+            lock(&self.planned).insert(key, Arc::new(crd.clone()));
         }
     }
 }
@@ -39,7 +39,7 @@ impl KubeLayer {
         &self,
         group: &str,
         kind: &str,
-    ) -> Result<Option<(serde_json::Value, CrdSource)>, KubeError> {
+    ) -> Result<Option<(Arc<serde_json::Value>, CrdSource)>, KubeError> {
         let key = (group.to_string(), kind.to_string());
         if let Some(crd) = lock(&self.crds.planned).get(&key) {
             return Ok(Some((crd.clone(), CrdSource::Planned)));
@@ -55,11 +55,11 @@ impl KubeLayer {
         let list = api.list(&ListParams::default()).await.map_err(|e| {
             KubeError::from_kube(&format!("CustomResourceDefinition for {kind}.{group}"), e)
         })?;
-        let live: HashMap<GroupKind, serde_json::Value> = list
+        let live: HashMap<GroupKind, Arc<serde_json::Value>> = list
             .items
             .iter()
             .filter_map(|crd| serde_json::to_value(crd).ok())
-            .filter_map(|crd| Some((group_kind(&crd)?, crd)))
+            .filter_map(|crd| Some((group_kind(&crd)?, Arc::new(crd))))
             .collect();
         let found = live.get(&key).cloned();
         *lock(&self.crds.live) = Some(live);

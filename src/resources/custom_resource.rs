@@ -59,10 +59,9 @@ impl Shape for CustomResource {
             // apiserver validates on apply.
             return Ok(());
         };
-        let versions = crd["spec"]["versions"]
+        let versions: &[serde_json::Value] = crd["spec"]["versions"]
             .as_array()
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[], Vec::as_slice);
         let Some(served) = versions.iter().find(|v| v["name"] == version) else {
             let names: Vec<&str> = versions.iter().filter_map(|v| v["name"].as_str()).collect();
             failures.push(CheckFailure::new(

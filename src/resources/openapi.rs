@@ -57,9 +57,28 @@ pub fn validate_object(
 /// The CRD's `x-kubernetes-validations` (CEL) rules this object breaks, evaluated locally the
 /// way the apiserver does (defaults applied first). Rules the local evaluator cannot run are
 /// left to the apiserver's dry-run rather than blocking the user.
+fn has_cel_rules(schema: &serde_json::Value) -> bool {
+    match schema {
+        serde_json::Value::Object(fields) => {
+            fields.contains_key("x-kubernetes-validations") || fields.values().any(has_cel_rules)
+        }
+        serde_json::Value::Array(items) => items.iter().any(has_cel_rules),
+        _ => false,
+    }
+}
+
 fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<CheckFailure> {
     use kube::core::cel::{ErrorKind, Validator};
-    let Err(errors) = Validator::new().validate(schema, object, None) else {
+    // Building a validator registers every CEL function: do it once, and only for schemas
+    // that have rules at all (most CRDs have none).
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    if !has_cel_rules(schema) {
+        return Vec::new();
+    }
+    let Err(errors) = VALIDATOR
+        .get_or_init(Validator::new)
+        .validate(schema, object, None)
+    else {
         return Vec::new();
     };
     errors
