@@ -18,6 +18,7 @@ mod tools;
 
 pub use audit::{AuditLog, object_ref};
 pub use control_plane::{ControlPlane, Options};
+pub use process::{remove_stale_dirs, tail};
 pub use prometheus::Prometheus;
 pub use pulumi::{PulumiOutput, PulumiStack};
 pub use test_env::TestEnv;

@@ -37,7 +37,7 @@ fn start_cluster() -> Result<Cluster> {
             audit_log: None,
         });
     }
-    remove_stale_dirs();
+    crate::process::remove_stale_dirs("aiservice-test-");
     let dir = std::env::temp_dir().join(format!("aiservice-test-{}", std::process::id()));
     // The processes die with the thread that spawns them, so spawn them from a thread that
     // never ends; the atexit hook stops them cleanly (and removes the directory) when the
@@ -76,28 +76,6 @@ fn start_cluster() -> Result<Cluster> {
     // SAFETY: registering a plain extern "C" fn with no captured state.
     unsafe { libc::atexit(stop_shared_plane) };
     Ok(cluster)
-}
-
-/// Directories of earlier test processes that were killed before they could clean up.
-fn remove_stale_dirs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("aiservice-test-"))
-        else {
-            continue;
-        };
-        let alive = pid
-            .parse::<libc::pid_t>()
-            .is_ok_and(|pid| unsafe { libc::kill(pid, 0) } == 0);
-        if !alive {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 /// A test's view of the cluster: a client, its own namespace (deleted on drop) and helpers.

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aiservice_testenv::{ControlPlane, Options, Tools};
+use aiservice_testenv::{ControlPlane, Options, Tools, remove_stale_dirs, tail};
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 
@@ -343,7 +343,7 @@ struct Measured {
 }
 
 fn pulumi_runs(provider: &Path, resources: usize) -> Result<Vec<Row>> {
-    remove_stale_dirs();
+    remove_stale_dirs("aiservice-bench-");
     let dir = std::env::temp_dir().join(format!("aiservice-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let started = Instant::now();
@@ -823,31 +823,4 @@ fn descendants_of(root: libc::pid_t, roles: &[(Role, PathBuf)]) -> Vec<(libc::pi
             Some((pid, *role))
         })
         .collect()
-}
-
-fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// Directories of earlier runs that were killed before they could clean up.
-fn remove_stale_dirs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("aiservice-bench-"))
-            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
-        else {
-            continue;
-        };
-        // SAFETY: signal 0 only checks that the process exists.
-        if unsafe { libc::kill(pid, 0) } != 0 {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
