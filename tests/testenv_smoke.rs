@@ -177,11 +177,13 @@ async fn a_deployment_gets_ready_pods_on_the_kwok_node() {
     }
 }
 
-#[tokio::test]
-async fn pulumi_up_runs_a_python_program_and_returns_its_output() {
-    let env = TestEnv::new("smoke-pulumi").await.unwrap();
-    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/python-output");
-    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
+/// A stack of `program` with config `message` set, after a successful `pulumi up` that shows
+/// the program's `greeting` output.
+fn up_with_message(
+    env: &TestEnv,
+    program: &Path,
+) -> (PulumiStack, aiservice_testenv::PulumiOutput) {
+    let stack = PulumiStack::new(env, program, our_bins()).unwrap();
     stack
         .run_ok(&["config", "set", "message", "from the smoke test"])
         .unwrap();
@@ -191,6 +193,14 @@ async fn pulumi_up_runs_a_python_program_and_returns_its_output() {
         "up shows the output:\n{}",
         up.stdout
     );
+    (stack, up)
+}
+
+#[tokio::test]
+async fn pulumi_up_runs_a_python_program_and_returns_its_output() {
+    let env = TestEnv::new("smoke-pulumi").await.unwrap();
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/python-output");
+    let (stack, _) = up_with_message(&env, &program);
     assert_eq!(
         stack.outputs().unwrap(),
         json!({"greeting": "from the smoke test"})
@@ -207,16 +217,7 @@ async fn pulumi_up_runs_a_python_program_and_returns_its_output() {
 async fn pulumi_up_runs_a_yaml_program_through_the_yaml_language_host() {
     let env = TestEnv::new("smoke-pulumi-yaml").await.unwrap();
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/yaml-output");
-    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
-    stack
-        .run_ok(&["config", "set", "message", "from the smoke test"])
-        .unwrap();
-    let up = stack.up().unwrap();
-    assert!(
-        up.stdout.contains("greeting"),
-        "up shows the output:\n{}",
-        up.stdout
-    );
+    let (stack, up) = up_with_message(&env, &program);
     assert_eq!(
         stack.outputs().unwrap(),
         json!({"greeting": "hello from the smoke test"})
@@ -233,16 +234,7 @@ async fn pulumi_up_runs_a_yaml_program_through_the_yaml_language_host() {
 async fn pulumi_up_runs_a_typescript_program_through_the_nodejs_language_host() {
     let env = TestEnv::new("smoke-pulumi-nodejs").await.unwrap();
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/nodejs-output");
-    let stack = PulumiStack::new(&env, &program, our_bins()).unwrap();
-    stack
-        .run_ok(&["config", "set", "message", "from the smoke test"])
-        .unwrap();
-    let up = stack.up().unwrap();
-    assert!(
-        up.stdout.contains("greeting"),
-        "up shows the output:\n{}",
-        up.stdout
-    );
+    let (stack, up) = up_with_message(&env, &program);
     assert_eq!(
         stack.outputs().unwrap(),
         json!({"greeting": "from the smoke test"})
