@@ -3,20 +3,11 @@
 //! conflict), and previews that validate against a CRD planned in the same deployment without
 //! writing anything.
 
-use std::path::Path;
+mod common;
 
 use aiservice_testenv::{AuditLog, PulumiStack, TestEnv, object_ref};
+use common::{our_bins, repo};
 use serde_json::Value;
-
-fn our_bins() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_pulumi-resource-aiservice"))
-        .parent()
-        .expect("the provider binary sits in a directory")
-}
-
-fn repo(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 /// Writes (not dry-runs) the apiserver audited after event `start` that touch `group`'s CRDs
 /// or objects, or the namespace `namespace`.

@@ -2,20 +2,11 @@
 //! before and after the CRD is installed, and a good one goes through up, a clean preview, an
 //! in-place update, a status change by "the operator" that is never drift, and destroy.
 
-use std::path::Path;
+mod common;
 
 use aiservice_testenv::{PulumiStack, TestEnv};
+use common::{our_bins, repo};
 use serde_json::Value;
-
-fn our_bins() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_pulumi-resource-aiservice"))
-        .parent()
-        .expect("the provider binary sits in a directory")
-}
-
-fn repo(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 fn assert_bad_spec_fails_preview(stack: &PulumiStack) {
     let preview = stack.run(&["preview"]).unwrap();

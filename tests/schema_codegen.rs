@@ -8,15 +8,14 @@
 //! it, with Pulumi's own code generators of the CLI's version, started under each language's
 //! plugin name from a directory put first on PATH for these runs only.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use aiservice_testenv::Tools;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use common::repo;
 
 /// A scratch directory of this test binary, emptied first.
 fn scratch(name: &str) -> PathBuf {

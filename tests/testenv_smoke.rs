@@ -4,11 +4,14 @@
 //! YAML and a TypeScript program (and fails on the TypeScript program's error) and finds our
 //! provider plugin, Terraform runs, and Prometheus scrapes and answers.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aiservice_testenv::{Prometheus, PulumiStack, TestEnv, Tools, object_ref};
+use common::our_bins;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -18,12 +21,6 @@ use kube::runtime::wait::{await_condition, conditions};
 use serde_json::json;
 
 const OUR_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-fn our_bins() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_pulumi-resource-aiservice"))
-        .parent()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn crd_and_custom_resource_round_trip_through_the_apiserver_and_are_audited() {
