@@ -87,6 +87,48 @@ impl PropertyPath {
     }
 }
 
+/// A [`PropertyPath`] under construction while a walk descends into a value: each step
+/// borrows its parent from the walker's stack, so walking allocates nothing, and a path is
+/// made only when one is reported (a check failure, a change).
+#[derive(Clone, Copy, Debug)]
+pub enum Trail<'a> {
+    /// Where the walk started.
+    At(&'a PropertyPath),
+    Key(&'a Trail<'a>, &'a str),
+    Index(&'a Trail<'a>, usize),
+}
+
+impl<'a> Trail<'a> {
+    pub fn key(&'a self, key: &'a str) -> Trail<'a> {
+        Trail::Key(self, key)
+    }
+
+    pub fn index(&'a self, index: usize) -> Trail<'a> {
+        Trail::Index(self, index)
+    }
+
+    /// Whether the walk is still where it started, at the root of the properties.
+    pub fn is_root(&self) -> bool {
+        matches!(self, Trail::At(path) if path.0.is_empty())
+    }
+
+    pub fn to_path(&self) -> PropertyPath {
+        match self {
+            Trail::At(path) => (*path).clone(),
+            Trail::Key(parent, key) => {
+                let mut path = parent.to_path();
+                path.0.push(Segment::Key(key.to_string()));
+                path
+            }
+            Trail::Index(parent, index) => {
+                let mut path = parent.to_path();
+                path.0.push(Segment::Index(*index));
+                path
+            }
+        }
+    }
+}
+
 impl fmt::Display for PropertyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, segment) in self.0.iter().enumerate() {

@@ -2,7 +2,7 @@
 //! `status` and bookkeeping metadata can never cause a diff.
 
 use crate::resource::{Change, ChangeKind};
-use crate::value::{Object, PropertyPath, Value};
+use crate::value::{Object, PropertyPath, Trail, Value};
 
 /// The changes from `olds` to `news`. With `olds_are_outputs` (no recorded inputs, e.g. after
 /// an import) fields only the old outputs have are not deletions: the user never set them.
@@ -12,18 +12,16 @@ pub fn changes(
     olds_are_outputs: bool,
     replace_paths: &[&str],
 ) -> Vec<Change> {
+    let mut found = Vec::new();
+    let root = PropertyPath::root();
+    diff_objects(olds, news, Trail::At(&root), olds_are_outputs, &mut found);
+    if found.is_empty() {
+        return found;
+    }
     let replace_paths: Vec<PropertyPath> = replace_paths
         .iter()
         .map(|p| PropertyPath::dotted(p))
         .collect();
-    let mut found = Vec::new();
-    diff_objects(
-        olds,
-        news,
-        &PropertyPath::root(),
-        olds_are_outputs,
-        &mut found,
-    );
     for change in &mut found {
         change.replace = replace_paths
             .iter()
@@ -35,20 +33,20 @@ pub fn changes(
 fn diff_objects(
     olds: &Object,
     news: &Object,
-    path: &PropertyPath,
+    path: Trail<'_>,
     olds_are_outputs: bool,
     found: &mut Vec<Change>,
 ) {
     for (key, new) in news {
         let at = path.key(key);
         match olds.get(key) {
-            None => found.push(change(at, ChangeKind::Add)),
-            Some(old) => diff_values(old, new, &at, olds_are_outputs, found),
+            None => found.push(change(at.to_path(), ChangeKind::Add)),
+            Some(old) => diff_values(old, new, at, olds_are_outputs, found),
         }
     }
     if !olds_are_outputs {
         for key in olds.keys().filter(|k| !news.contains_key(*k)) {
-            found.push(change(path.key(key), ChangeKind::Delete));
+            found.push(change(path.key(key).to_path(), ChangeKind::Delete));
         }
     }
 }
@@ -56,20 +54,20 @@ fn diff_objects(
 fn diff_values(
     old: &Value,
     new: &Value,
-    path: &PropertyPath,
+    path: Trail<'_>,
     olds_are_outputs: bool,
     found: &mut Vec<Change>,
 ) {
     match (unwrap_secret(old), unwrap_secret(new)) {
         // An unknown may turn out equal, but preview must say it may change.
-        (_, Value::Unknown) => found.push(change(path.clone(), ChangeKind::Update)),
+        (_, Value::Unknown) => found.push(change(path.to_path(), ChangeKind::Update)),
         (Value::Object(o), Value::Object(n)) => diff_objects(o, n, path, olds_are_outputs, found),
         (Value::Array(o), Value::Array(n)) if o.len() == n.len() => {
             for (i, (o, n)) in o.iter().zip(n).enumerate() {
-                diff_values(o, n, &path.index(i), olds_are_outputs, found);
+                diff_values(o, n, path.index(i), olds_are_outputs, found);
             }
         }
-        (o, n) if !same(o, n) => found.push(change(path.clone(), ChangeKind::Update)),
+        (o, n) if !same(o, n) => found.push(change(path.to_path(), ChangeKind::Update)),
         _ => {}
     }
 }

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde_json::{Map, Value as Json};
 
 use crate::resource::CheckFailure;
-use crate::value::{PropertyPath, Value};
+use crate::value::{PropertyPath, Trail, Value};
 
 /// Found values are shown as JSON of at most this many characters.
 const SHOWN_CHARS: usize = 40;
@@ -34,7 +34,7 @@ pub fn validate(
         secret: false,
         structural: true,
     };
-    check(schema, value, path, ctx, failures);
+    check(schema, value, Trail::At(path), ctx, failures);
 }
 
 /// Checks a whole custom resource against its CRD version's schema: types and constraints
@@ -48,15 +48,15 @@ pub fn validate_object(
     validate(schema, object, &PropertyPath::root(), failures);
     // CEL rules assume a well-typed object, and need every value known.
     if failures.len() == before
+        && has_cel_rules(schema)
         && let Ok(json) = object.to_json()
     {
         failures.extend(cel_failures(schema, &json));
     }
 }
 
-/// The CRD's `x-kubernetes-validations` (CEL) rules this object breaks, evaluated locally the
-/// way the apiserver does (defaults applied first). Rules the local evaluator cannot run are
-/// left to the apiserver's dry-run rather than blocking the user.
+/// Whether the schema has any `x-kubernetes-validations` rule. Most CRDs have none, and then
+/// Check needs neither a JSON copy of the object nor the CEL evaluator.
 fn has_cel_rules(schema: &serde_json::Value) -> bool {
     match schema {
         serde_json::Value::Object(fields) => {
@@ -67,14 +67,13 @@ fn has_cel_rules(schema: &serde_json::Value) -> bool {
     }
 }
 
+/// The CRD's `x-kubernetes-validations` (CEL) rules this object breaks, evaluated locally the
+/// way the apiserver does (defaults applied first). Rules the local evaluator cannot run are
+/// left to the apiserver's dry-run rather than blocking the user.
 fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<CheckFailure> {
     use kube::core::cel::{ErrorKind, Validator};
-    // Building a validator registers every CEL function: do it once, and only for schemas
-    // that have rules at all (most CRDs have none).
+    // Building a validator registers every CEL function: do it once.
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    if !has_cel_rules(schema) {
-        return Vec::new();
-    }
     let Err(errors) = VALIDATOR
         .get_or_init(Validator::new)
         .validate(schema, object, None)
@@ -143,7 +142,7 @@ struct Ctx {
 fn check(
     schema: &Json,
     value: &Value,
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
@@ -169,7 +168,7 @@ fn check(
         if !flag(node, "nullable") {
             let expected = expected.unwrap_or("a value");
             failures.push(CheckFailure::new(
-                path.clone(),
+                path.to_path(),
                 format!("expected {expected}, got null"),
             ));
         }
@@ -184,7 +183,7 @@ fn check(
     if !type_ok {
         let expected = expected.unwrap_or("a value");
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             format!("expected {expected}, got {}", describe(value, ctx.secret)),
         ));
         return;
@@ -214,7 +213,7 @@ fn resolve(value: &Value, secret: bool) -> Option<(&Value, bool)> {
 fn check_enum(
     node: &Map<String, Json>,
     value: &Value,
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
@@ -234,7 +233,7 @@ fn check_enum(
         .collect::<Vec<_>>()
         .join(", ");
     failures.push(CheckFailure::new(
-        path.clone(),
+        path.to_path(),
         format!("expected one of [{list}], got {}", found(value, ctx.secret)),
     ));
 }
@@ -243,11 +242,11 @@ fn check_number(
     node: &Map<String, Json>,
     n: f64,
     value: &Value,
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
-    let mut fail = |reason: String| failures.push(CheckFailure::new(path.clone(), reason));
+    let mut fail = |reason: String| failures.push(CheckFailure::new(path.to_path(), reason));
     if let Some((min, shown)) = number(node, "minimum") {
         if flag(node, "exclusiveMinimum") {
             if n <= min {
@@ -295,11 +294,11 @@ fn check_string(
     node: &Map<String, Json>,
     s: &str,
     value: &Value,
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
-    let mut fail = |reason: String| failures.push(CheckFailure::new(path.clone(), reason));
+    let mut fail = |reason: String| failures.push(CheckFailure::new(path.to_path(), reason));
     let len = s.chars().count();
     if let Some(min) = count(node, "minLength")
         && len < min
@@ -330,7 +329,7 @@ fn check_string(
 fn check_array(
     node: &Map<String, Json>,
     items: &[Value],
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
@@ -338,7 +337,7 @@ fn check_array(
         && items.len() < min
     {
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             format!(
                 "must have at least {}, got {}",
                 plural(min, "item"),
@@ -350,7 +349,7 @@ fn check_array(
         && items.len() > max
     {
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             format!(
                 "must have at most {}, got {}",
                 plural(max, "item"),
@@ -368,7 +367,7 @@ fn check_array(
                 .position(|earlier| earlier.as_ref().is_some_and(|e| json_eq(e, later)));
             if let Some(i) = first {
                 failures.push(CheckFailure::new(
-                    path.index(j),
+                    path.index(j).to_path(),
                     format!("items must be unique, but this one equals [{i}]"),
                 ));
             }
@@ -377,12 +376,12 @@ fn check_array(
     match node.get("items") {
         Some(Json::Array(tuple)) => {
             for (i, (item, schema)) in items.iter().zip(tuple).enumerate() {
-                check(schema, item, &path.index(i), ctx, failures);
+                check(schema, item, path.index(i), ctx, failures);
             }
         }
         Some(schema) => {
             for (i, item) in items.iter().enumerate() {
-                check(schema, item, &path.index(i), ctx, failures);
+                check(schema, item, path.index(i), ctx, failures);
             }
         }
         None => {}
@@ -392,13 +391,13 @@ fn check_array(
 fn check_object(
     node: &Map<String, Json>,
     fields: &crate::value::Object,
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     embedded: bool,
     failures: &mut Vec<CheckFailure>,
 ) {
     // At the root Kubernetes validates apiVersion, kind and metadata itself.
-    let root = path.0.is_empty();
+    let root = path.is_root();
     let skipped = |k: &str| root && MANAGED.contains(&k);
     let properties = node.get("properties").and_then(Json::as_object);
     let property = |k: &str| properties.and_then(|p| p.get(k));
@@ -408,7 +407,7 @@ fn check_object(
         && present < min
     {
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             format!(
                 "must have at least {}, got {present}",
                 plural_properties(min)
@@ -419,7 +418,7 @@ fn check_object(
         && present > max
     {
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             format!(
                 "must have at most {}, got {present}",
                 plural_properties(max)
@@ -438,7 +437,7 @@ fn check_object(
         let defaulted = property(name).is_some_and(|p| p.get("default").is_some());
         if !skipped(name) && !fields.contains_key(name) && !defaulted {
             failures.push(CheckFailure::new(
-                path.key(name),
+                path.key(name).to_path(),
                 "required by the schema, but not set",
             ));
         }
@@ -455,21 +454,21 @@ fn check_object(
             continue;
         }
         if let Some(schema) = property(k) {
-            check(schema, v, &path.key(k), ctx, failures);
+            check(schema, v, path.key(k), ctx, failures);
             continue;
         }
         match additional {
             Some(Json::Bool(false)) => failures.push(CheckFailure::new(
-                path.key(k),
+                path.key(k).to_path(),
                 format!(
                     "not in the schema ({}); additional properties are not allowed",
                     known(properties)
                 ),
             )),
-            Some(schema @ Json::Object(_)) => check(schema, v, &path.key(k), ctx, failures),
+            Some(schema @ Json::Object(_)) => check(schema, v, path.key(k), ctx, failures),
             _ if prunes && !(embedded && MANAGED.contains(&k.as_str())) => {
                 failures.push(CheckFailure::new(
-                    path.key(k),
+                    path.key(k).to_path(),
                     format!(
                         "not in the schema ({}); the apiserver would drop it",
                         known(properties)
@@ -484,7 +483,7 @@ fn check_object(
 fn check_combinators(
     node: &Map<String, Json>,
     value: &Value,
-    path: &PropertyPath,
+    path: Trail<'_>,
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
@@ -508,7 +507,7 @@ fn check_combinators(
         && !any.iter().any(passes)
     {
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             "must match at least one schema in anyOf, but matches none",
         ));
     }
@@ -518,7 +517,7 @@ fn check_combinators(
         let matching: Vec<usize> = (0..one.len()).filter(|&i| passes(&one[i])).collect();
         if matching.is_empty() {
             failures.push(CheckFailure::new(
-                path.clone(),
+                path.to_path(),
                 "must match exactly one schema in oneOf, but matches none",
             ));
         } else if matching.len() > 1 && !value.contains_unknown() {
@@ -528,7 +527,7 @@ fn check_combinators(
                 .collect::<Vec<_>>()
                 .join(", ");
             failures.push(CheckFailure::new(
-                path.clone(),
+                path.to_path(),
                 format!(
                     "must match exactly one schema in oneOf, but matches {} ({which})",
                     matching.len()
@@ -541,7 +540,7 @@ fn check_combinators(
         && passes(not)
     {
         failures.push(CheckFailure::new(
-            path.clone(),
+            path.to_path(),
             "must not match the schema in not, but does",
         ));
     }
@@ -614,9 +613,9 @@ fn flag(node: &Map<String, Json>, key: &str) -> bool {
 }
 
 /// A numeric keyword's value and how the schema spells it.
-fn number(node: &Map<String, Json>, key: &str) -> Option<(f64, String)> {
+fn number<'a>(node: &'a Map<String, Json>, key: &str) -> Option<(f64, &'a Json)> {
     let json = node.get(key)?;
-    Some((json.as_f64()?, json.to_string()))
+    Some((json.as_f64()?, json))
 }
 
 /// A non-negative integer keyword such as `maxLength`.
@@ -773,10 +772,13 @@ fn pattern_matches(pattern: &str, text: &str) -> Option<bool> {
         if cache.len() >= 256 && !cache.contains_key(pattern) {
             cache.clear();
         }
-        cache
-            .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).ok())
-            .clone()
+        match cache.get(pattern) {
+            Some(compiled) => compiled.clone(),
+            None => cache
+                .entry(pattern.to_string())
+                .or_insert_with(|| Regex::new(pattern).ok())
+                .clone(),
+        }
     };
     regex.map(|r| r.is_match(text))
 }
