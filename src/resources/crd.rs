@@ -33,6 +33,23 @@ impl Shape for Crd {
         ))
     }
 
+    fn to_wire(inputs: &mut Object) {
+        let Some(Value::Object(spec)) = inputs.get_mut("spec") else {
+            return;
+        };
+        let Some(Value::Array(versions)) = spec.get_mut("versions") else {
+            return;
+        };
+        for version in versions {
+            if let Value::Object(version) = version
+                && let Some(Value::Object(schema)) = version.get_mut("schema")
+                && let Some(node) = schema.get_mut("openAPIV3Schema")
+            {
+                extensions_to_wire(node);
+            }
+        }
+    }
+
     /// A CRD's name is always `<plural>.<group>`, so the program need not repeat it.
     fn derived_name(inputs: &Object) -> Option<String> {
         let spec = inputs.get("spec")?;
@@ -141,6 +158,56 @@ impl Shape for Crd {
     }
 }
 
+/// How Kubernetes spells the schema extensions (`x-kubernetes-preserve-unknown-fields`).
+const EXTENSION_WIRE_PREFIX: &str = "x-kubernetes-";
+/// How programs spell them: no language takes `-` in a property name, so the package schema
+/// names them `x_kubernetes_preserve_unknown_fields` (as pulumi-kubernetes does).
+const EXTENSION_PROGRAM_PREFIX: &str = "x_kubernetes_";
+
+/// The program's name of a `JSONSchemaProps` property.
+pub fn program_property_name(wire: &str) -> String {
+    match wire.strip_prefix(EXTENSION_WIRE_PREFIX) {
+        Some(rest) => format!("{EXTENSION_PROGRAM_PREFIX}{}", rest.replace('-', "_")),
+        None => wire.to_string(),
+    }
+}
+
+/// Renames the program spelling of the extensions to the apiserver's in a `JSONSchemaProps`
+/// node and every schema below it. Values such as `default`, `enum` and `example` are user
+/// data and keep their keys.
+fn extensions_to_wire(node: &mut Value) {
+    let Value::Object(fields) = node else {
+        return;
+    };
+    let program_spelled: Vec<String> = fields
+        .keys()
+        .filter(|k| k.starts_with(EXTENSION_PROGRAM_PREFIX))
+        .cloned()
+        .collect();
+    for key in program_spelled {
+        let rest = &key[EXTENSION_PROGRAM_PREFIX.len()..];
+        let wire = format!("{EXTENSION_WIRE_PREFIX}{}", rest.replace('_', "-"));
+        if let Some(value) = fields.remove(&key) {
+            fields.insert(wire, value);
+        }
+    }
+    for (key, child) in fields.iter_mut() {
+        match (key.as_str(), child) {
+            (
+                "properties" | "patternProperties" | "definitions" | "dependencies",
+                Value::Object(map),
+            ) => map.values_mut().for_each(extensions_to_wire),
+            ("allOf" | "anyOf" | "oneOf" | "items", Value::Array(schemas)) => {
+                schemas.iter_mut().for_each(extensions_to_wire)
+            }
+            ("items" | "additionalProperties" | "additionalItems" | "not", schema) => {
+                extensions_to_wire(schema)
+            }
+            _ => {}
+        }
+    }
+}
+
 fn validate_versions(spec: &Value, failures: &mut Vec<CheckFailure>) {
     let path = PropertyPath::dotted("spec.versions");
     let versions = match spec.get(&PropertyPath::dotted("versions").0) {
@@ -189,5 +256,61 @@ fn validate_versions(spec: &Value, failures: &mut Vec<CheckFailure>) {
             path,
             format!("exactly one version must have storage: true, found {storage}"),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn crd_inputs(schema: serde_json::Value) -> Object {
+        match Value::from_json(
+            &json!({"spec": {"versions": [{"schema": {"openAPIV3Schema": schema}}]}}),
+        ) {
+            Value::Object(inputs) => inputs,
+            _ => unreachable!("an object literal"),
+        }
+    }
+
+    #[test]
+    fn program_spelled_extensions_reach_the_apiserver_spelled_its_way() {
+        let mut inputs = crd_inputs(json!({
+            "type": "object",
+            "x_kubernetes_preserve_unknown_fields": true,
+            "properties": {
+                "port": {"x_kubernetes_int_or_string": true, "default": {"x_kubernetes_data": 1}},
+                "ports": {"type": "array", "x_kubernetes_list_type": "map",
+                          "x_kubernetes_list_map_keys": ["name"],
+                          "items": {"type": "object", "x-kubernetes-map-type": "atomic"}},
+            },
+            "anyOf": [{"x_kubernetes_embedded_resource": true}],
+        }));
+        Crd::to_wire(&mut inputs);
+        let wire = Value::Object(inputs).to_json().unwrap();
+        assert_eq!(
+            wire["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+            json!({
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": true,
+                "properties": {
+                    // A default is user data: its keys are kept as written.
+                    "port": {"x-kubernetes-int-or-string": true, "default": {"x_kubernetes_data": 1}},
+                    "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                              "x-kubernetes-list-map-keys": ["name"],
+                              "items": {"type": "object", "x-kubernetes-map-type": "atomic"}},
+                },
+                "anyOf": [{"x-kubernetes-embedded-resource": true}],
+            })
+        );
+    }
+
+    #[test]
+    fn the_package_schema_spells_extensions_for_programs() {
+        assert_eq!(
+            program_property_name("x-kubernetes-preserve-unknown-fields"),
+            "x_kubernetes_preserve_unknown_fields"
+        );
+        assert_eq!(program_property_name("openAPIV3Schema"), "openAPIV3Schema");
     }
 }

@@ -1,7 +1,7 @@
 //! The resources the provider manages, one file per kind, and the registry adapters use to
 //! find them by token.
 
-mod crd;
+pub(crate) mod crd;
 mod custom_resource;
 mod diff;
 mod naming;

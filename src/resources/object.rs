@@ -34,6 +34,8 @@ pub trait Shape: Send + Sync + 'static {
     fn derived_name(_inputs: &Object) -> Option<String> {
         None
     }
+    /// Rewrites what programs may spell differently from the apiserver, before validation.
+    fn to_wire(_inputs: &mut Object) {}
     /// Kind-specific validation of (possibly partly unknown) inputs.
     async fn validate(
         ctx: &Context,
@@ -96,6 +98,7 @@ impl<S: Shape> Resource for KubeObject<S> {
         }
         check_metadata(&metadata, &mut failures);
         inputs.insert("metadata".into(), Value::Object(metadata));
+        S::to_wire(&mut inputs);
         S::validate(ctx, &inputs, &mut failures).await?;
         if failures.is_empty() {
             S::checked(ctx, &inputs);

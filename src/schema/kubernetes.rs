@@ -10,6 +10,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
 use super::types::{self, Types};
+use crate::resources::crd;
 
 /// Where schemars puts definitions with draft 2020-12 settings.
 const DEFINITIONS: &str = "#/$defs/";
@@ -51,7 +52,7 @@ fn object_type(name: &str, definition: &Value, definitions: &Map<String, Value>)
                 .iter()
                 .map(|(property, node)| {
                     let spec = property_type(owner, property, node, definitions);
-                    (property.clone(), spec)
+                    (crd::program_property_name(property), spec)
                 })
                 .collect()
         })
