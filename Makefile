@@ -5,7 +5,7 @@ SHELL := bash
 CLUSTER := tests/env/cluster
 TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint test-all down schema crds fuzz bench
+.PHONY: demo test provision lint sdk test-all down schema crds fuzz bench
 
 ## Provision the tools, start a local control plane, run the seed program with `pulumi up`
 ## and show the result. The control plane keeps running until `make down`.
@@ -17,7 +17,7 @@ demo: provision
 	  echo "Stop it with: make down"
 
 ## Everything: provisioning, formatting, lints, unit and end-to-end tests.
-test: provision lint test-all
+test: provision lint sdk test-all
 
 provision:
 	tests/env/provision
@@ -43,6 +43,12 @@ down:
 ## Regenerate the committed Pulumi package schema (a unit test fails when it is stale).
 schema:
 	cargo run -q --bin pulumi-resource-aiservice -- --print-schema > schema/schema.json
+
+## Generate the Python, TypeScript and Go SDKs from schema/schema.json with the real
+## `pulumi package gen-sdk` into target/sdk (not committed): Python installable, TypeScript
+## compiled and packed, Go built. The examples' tests install them from there.
+sdk:
+	tests/env/gen-sdk
 
 ## Regenerate the committed AIService and ModelServing CRDs in schema/crds/ from the Rust types
 ## in src/api (a unit test fails when they are stale).

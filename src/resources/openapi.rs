@@ -8,7 +8,9 @@
 //! the apiserver's dry-run. [`structural_problems`] explains why a schema is not structural.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use kube::core::cel::{CompiledSchema, compile_schema};
 
 use regex::Regex;
 use serde_json::{Map, Value as Json};
@@ -74,9 +76,10 @@ fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<C
     use kube::core::cel::{ErrorKind, Validator};
     // Building a validator registers every CEL function: do it once.
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    let Err(errors) = VALIDATOR
-        .get_or_init(Validator::new)
-        .validate(schema, object, None)
+    let Err(errors) =
+        VALIDATOR
+            .get_or_init(Validator::new)
+            .validate_compiled(&compiled(schema), object, None)
     else {
         return Vec::new();
     };
@@ -98,6 +101,30 @@ fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<C
             CheckFailure::new(path, format!("{} (rule: {})", e.message, e.rule))
         })
         .collect()
+}
+
+/// The schema with its CEL rules compiled. Compiling costs far more than evaluating, and a
+/// deployment checks many objects of few CRDs, so compiled schemas are kept by their JSON text
+/// (a CRD changed in the same deployment is a different text).
+fn compiled(schema: &serde_json::Value) -> Arc<CompiledSchema> {
+    /// More distinct schemas than this in one provider is unusual; past it, start over.
+    const KEPT: usize = 64;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<CompiledSchema>>>> = OnceLock::new();
+    let text = schema.to_string();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(found) = cache.get(&text) {
+        return found.clone();
+    }
+    if cache.len() >= KEPT {
+        cache.clear();
+    }
+    cache
+        .entry(text)
+        .or_insert_with(|| Arc::new(compile_schema(schema)))
+        .clone()
 }
 
 /// Why `schema` (a CRD version's openAPIV3Schema, at `path` in the CRD's inputs) is not

@@ -8,8 +8,10 @@ language plugin, so the real pulumi CLI runs a real Python program with the real
 adds plugin boot (print the port, take the engine address) and loading the program from disk.
 """
 
+import glob
 import os
 import runpy
+import site
 import sys
 from concurrent import futures
 
@@ -31,6 +33,7 @@ class ProgramLanguageServer(LanguageServer):
         entry = info.entry_point if info.entry_point not in ("", ".") else "__main__.py"
         main = os.path.join(directory, entry)
         os.chdir(request.pwd or directory)
+        use_virtualenv(info)
         sys.path.insert(0, directory)
         sys.argv = [main, *request.args]
         self.program = lambda: runpy.run_path(main, run_name="__main__")
@@ -38,6 +41,28 @@ class ProgramLanguageServer(LanguageServer):
         del request.args[:]
         request.args.append(self.engine_address)
         return super().Run(request, context)
+
+
+def use_virtualenv(info) -> None:
+    """Makes the packages of the program's virtualenv (Pulumi.yaml `runtime.options.virtualenv`,
+    relative to the project) importable, as Pulumi's host does by running the program with that
+    virtualenv's interpreter. This host runs programs in its own interpreter, which has the pulumi
+    SDK of the CLI's version; the virtualenv adds what the program installed (such as a generated
+    provider SDK)."""
+    options = dict(info.options.items()) if info.HasField("options") else {}
+    virtualenv = options.get("virtualenv") or options.get("virtualEnv")
+    if not virtualenv:
+        return
+    venv = os.path.join(info.root_directory, virtualenv)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    found = glob.glob(os.path.join(venv, "lib", version, "site-packages"))
+    if not found:
+        raise RuntimeError(
+            f"the program's virtualenv {venv} has no lib/{version}/site-packages: create it with "
+            f"`python{sys.version_info.major}.{sys.version_info.minor} -m venv {virtualenv}` and install "
+            "the program's packages into it"
+        )
+    site.addsitedir(found[0])
 
 
 def main() -> None:

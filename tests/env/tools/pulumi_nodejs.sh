@@ -83,11 +83,13 @@ node_modules_dir() {
   printf '%s/node_modules\n' "$(tool_dir pulumi-nodejs "$(node_modules_version "$1")")"
 }
 
-# provision_pulumi_nodejs: Node.js and the dependencies of every Node.js program in tests/programs.
+# provision_pulumi_nodejs: Node.js and the dependencies of every Node.js program of the tests
+# and examples, and of the SDK build (tests/env/gen-sdk).
 provision_pulumi_nodejs() {
   local lock
   provision_nodejs
-  for lock in "$TESTENV_DIR"/../programs/*/package-lock.json; do
+  for lock in "$TESTENV_DIR"/../programs/*/package-lock.json "$TESTENV_DIR"/sdk-build/package-lock.json \
+    "$TESTENV_DIR"/../../sdk-examples/typescript/*/package-lock.json; do
     [[ -e "$lock" ]] || continue
     provision_node_modules "$(dirname "$lock")"
   done

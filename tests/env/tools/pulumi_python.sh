@@ -1,4 +1,5 @@
-# A Python virtualenv with the pulumi SDK of the same version as the CLI. It is used by Python
+# A Python virtualenv with the pulumi SDK of the same version as the CLI, and parver, which
+# generated Python SDKs import (pulumi already brings semver). It is used by Python
 # programs and, through its generated gRPC stubs, by tests that check our protocol files.
 # A venv survives being renamed into place: bin/python links to the system interpreter and
 # site-packages is found relative to it (only pip's console-script shebangs would go stale,
@@ -6,11 +7,12 @@
 
 build_pulumi_python() {
   local out="$1"
-  log "pulumi-python: creating a virtualenv with pulumi==${PULUMI_VERSION#v}"
+  log "pulumi-python: creating a virtualenv with pulumi==${PULUMI_VERSION#v} and parver==$PARVER_VERSION"
   python3 -m venv "$out/venv"
-  "$out/venv/bin/python" -m pip install --quiet --disable-pip-version-check "pulumi==${PULUMI_VERSION#v}" >&2
+  "$out/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "pulumi==${PULUMI_VERSION#v}" "parver==$PARVER_VERSION" >&2
 }
 
 provision_pulumi_python() {
-  provision pulumi-python "$PULUMI_VERSION" build_pulumi_python venv/bin/python
+  provision pulumi-python "$PULUMI_PYTHON_KEY" build_pulumi_python venv/bin/python
 }

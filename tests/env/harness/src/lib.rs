@@ -20,6 +20,6 @@ pub use audit::{AuditLog, object_ref};
 pub use control_plane::{ControlPlane, Options};
 pub use process::{remove_stale_dirs, tail};
 pub use prometheus::Prometheus;
-pub use pulumi::{PulumiOutput, PulumiStack};
+pub use pulumi::{PulumiOutput, PulumiStack, Sdks};
 pub use test_env::TestEnv;
 pub use tools::Tools;

@@ -6,6 +6,10 @@
 //! cache: `tests/env/provision --node-modules` runs `npm ci` of the program's committed
 //! `package-lock.json` once per lockfile, and the copy of the program gets a `node_modules`
 //! symlink to that cache entry.
+//!
+//! [`PulumiStack::with_sdk`] also installs our generated SDKs ([`Sdks`], from `make sdk`) the
+//! way a user does: `pip install` into the program's virtualenv, or the packed Node.js package
+//! into its `node_modules`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -38,6 +42,28 @@ impl PulumiStack {
     /// backend inside it. `our_bins` is put first on `PATH` (the directory of the freshly built
     /// `pulumi-resource-aiservice`).
     pub fn new(env: &TestEnv, program: &Path, our_bins: &Path) -> Result<PulumiStack> {
+        Self::create(env, program, our_bins, None)
+    }
+
+    /// Like [`PulumiStack::new`], with the generated SDK of the program's language installed
+    /// into the copy's environment: a Python program's virtualenv (Pulumi.yaml
+    /// `runtime.options.virtualenv`) gets `pip install` of the Python SDK, a Node.js program's
+    /// `node_modules` gets the packed Node.js SDK as `@aiservice/pulumi`.
+    pub fn with_sdk(
+        env: &TestEnv,
+        program: &Path,
+        our_bins: &Path,
+        sdks: &Sdks,
+    ) -> Result<PulumiStack> {
+        Self::create(env, program, our_bins, Some(sdks))
+    }
+
+    fn create(
+        env: &TestEnv,
+        program: &Path,
+        our_bins: &Path,
+        sdks: Option<&Sdks>,
+    ) -> Result<PulumiStack> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let tools = Tools::get()?;
         let work = std::env::temp_dir().join(format!(
@@ -50,8 +76,13 @@ impl PulumiStack {
         copy_dir(program, &copy).with_context(|| format!("copying {}", program.display()))?;
         if program.join("package.json").is_file() {
             let modules = node_modules(program)?;
-            std::os::unix::fs::symlink(&modules, copy.join("node_modules"))
-                .with_context(|| format!("linking {}", modules.display()))?;
+            match sdks {
+                None => std::os::unix::fs::symlink(&modules, copy.join("node_modules"))
+                    .with_context(|| format!("linking {}", modules.display()))?,
+                Some(sdks) => sdks.install_nodejs(&modules, &copy.join("node_modules"))?,
+            }
+        } else if let Some(sdks) = sdks {
+            sdks.install_python(&copy, tools)?;
         }
         std::fs::create_dir_all(work.join("backend"))?;
         let envs = vec![
@@ -111,6 +142,20 @@ impl PulumiStack {
         Ok(out)
     }
 
+    /// Edits the copy of the program as a user would: replaces the one occurrence of `from`
+    /// in `file` with `to`, failing when `from` is not there exactly once.
+    pub fn edit(&self, file: &str, from: &str, to: &str) -> Result<()> {
+        let path = self.program.join(file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let found = text.matches(from).count();
+        if found != 1 {
+            bail!("{file} has {found} occurrences of {from:?}, expected exactly one");
+        }
+        std::fs::write(&path, text.replacen(from, to, 1))
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
     /// `pulumi up --yes`.
     pub fn up(&self) -> Result<PulumiOutput> {
         self.run_ok(&["up", "--yes", "--skip-preview"])
@@ -149,13 +194,99 @@ fn node_modules(program: &Path) -> Result<PathBuf> {
     Ok(PathBuf::from(path.trim()))
 }
 
-/// Copies a program directory, leaving out a `node_modules` someone installed in the source
-/// (the copy links the cached one instead).
+/// The SDKs `make sdk` (`tests/env/gen-sdk`) generated into `target/sdk`.
+pub struct Sdks {
+    dir: PathBuf,
+}
+
+impl Sdks {
+    /// The SDKs under `repo`, provided they were generated from its current
+    /// `schema/schema.json` (gen-sdk keeps a copy of the schema it used).
+    pub fn generated(repo: &Path) -> Result<Sdks> {
+        let dir = repo.join("target/sdk");
+        let used = std::fs::read(dir.join("schema.json")).ok();
+        let current = std::fs::read(repo.join("schema/schema.json"))
+            .with_context(|| format!("reading {}/schema/schema.json", repo.display()))?;
+        if used.as_deref() != Some(current.as_slice()) {
+            bail!(
+                "the SDKs in {} are missing or were generated from another schema/schema.json: \
+                 run `make sdk`",
+                dir.display()
+            );
+        }
+        Ok(Sdks { dir })
+    }
+
+    /// The directory of one language's SDK (`python`, `nodejs`, `go`).
+    pub fn dir(&self, language: &str) -> PathBuf {
+        self.dir.join(language)
+    }
+
+    /// A `node_modules` with every package of the cached `modules` (linked) and our SDK
+    /// unpacked as `@aiservice/pulumi`, as `npm install aiservice-pulumi.tgz` would add it. A
+    /// copy, not a link: the SDK must find the program's own `@pulumi/pulumi`.
+    fn install_nodejs(&self, modules: &Path, node_modules: &Path) -> Result<()> {
+        std::fs::create_dir_all(node_modules.join("@aiservice"))?;
+        for entry in std::fs::read_dir(modules)? {
+            let entry = entry?;
+            std::os::unix::fs::symlink(entry.path(), node_modules.join(entry.file_name()))?;
+        }
+        copy_dir(
+            &self.dir("nodejs").join("bin"),
+            &node_modules.join("@aiservice/pulumi"),
+        )
+        .context("copying the Node.js SDK")
+    }
+
+    /// Creates the virtualenv a Python program names and installs the Python SDK into it
+    /// (offline: its dependencies are the host's pulumi SDK and parver).
+    fn install_python(&self, program: &Path, tools: &Tools) -> Result<()> {
+        let project: serde_yaml::Value = serde_yaml::from_str(
+            &std::fs::read_to_string(program.join("Pulumi.yaml")).context("reading Pulumi.yaml")?,
+        )
+        .context("parsing Pulumi.yaml")?;
+        let Some(virtualenv) = project["runtime"]["options"]["virtualenv"].as_str() else {
+            bail!("Pulumi.yaml names no runtime.options.virtualenv to install the SDK into");
+        };
+        let venv = program.join(virtualenv);
+        let python = tools.file("python")?;
+        run_checked(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
+        run_checked(
+            Command::new(venv.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(["--no-index", "--no-deps", "--no-build-isolation"])
+                .arg(self.dir("python")),
+        )
+    }
+}
+
+fn run_checked(command: &mut Command) -> Result<()> {
+    let out = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{command:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// Copies a program directory, leaving out a `node_modules` or `venv` someone installed in the
+/// source (the copy gets its own).
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
-        if entry.file_name() == "node_modules" {
+        if entry.file_name() == "node_modules" || entry.file_name() == "venv" {
             continue;
         }
         let target = to.join(entry.file_name());

@@ -291,13 +291,18 @@ fn check_diff(criterion: &Path) -> Result<Vec<Row>> {
         Ok(1e9 / ns)
     };
     let baseline = per_sec("json_round_trip_baseline")?;
-    let row = |figure: &str, bench: &str| -> Result<Row> {
+    // The target is for a typical CR; CEL evaluation (kube-cel) is measured for information.
+    let row = |figure: &str, bench: &str, targeted: bool| -> Result<Row> {
         let measured = per_sec(bench)?;
         Ok(Row {
             figure: figure.into(),
             measured: format!("{}/s", thousands(measured)),
-            target: format!("> {}/s", thousands(CHECK_DIFF_TARGET_PER_SEC)),
-            meets: Some(measured > CHECK_DIFF_TARGET_PER_SEC),
+            target: if targeted {
+                format!("> {}/s", thousands(CHECK_DIFF_TARGET_PER_SEC))
+            } else {
+                "-".into()
+            },
+            meets: targeted.then_some(measured > CHECK_DIFF_TARGET_PER_SEC),
             baseline: format!("JSON round trip of it {}/s", thousands(baseline)),
             ratio: measured / baseline,
         })
@@ -306,10 +311,12 @@ fn check_diff(criterion: &Path) -> Result<Vec<Row>> {
         row(
             "check+diff of a ModelServing CR, 1 thread",
             "custom_resource",
+            true,
         )?,
         row(
             "check+diff, its CRD with 1 CEL rule",
             "custom_resource_cel_rule",
+            false,
         )?,
     ])
 }
