@@ -6,7 +6,7 @@
 mod common;
 
 use aiservice_testenv::{AuditLog, PulumiStack, TestEnv, object_ref};
-use common::{our_bins, repo};
+use common::{our_bins, repo, step_ops, steps};
 use serde_json::Value;
 
 /// Writes (not dry-runs) the apiserver audited after event `start` that touch `group`'s CRDs
@@ -36,29 +36,6 @@ fn writes_since(audit: &AuditLog, start: usize, group: &str, namespace: &str) ->
         })
         .map(|e| format!("{} {}", e["verb"], e["requestURI"]))
         .collect()
-}
-
-fn steps(preview_json: &str) -> Vec<Value> {
-    let parsed: Value = serde_json::from_str(preview_json)
-        .unwrap_or_else(|e| panic!("pulumi preview --json printed no JSON ({e}):\n{preview_json}"));
-    parsed["steps"].as_array().cloned().unwrap_or_default()
-}
-
-fn step_ops(steps: &[Value]) -> Vec<String> {
-    let mut ops: Vec<String> = steps
-        .iter()
-        .filter(|s| s["urn"].as_str().is_some_and(|u| u.contains("aiservice:")))
-        .map(|s| {
-            let urn = s["urn"].as_str().unwrap_or_default();
-            format!(
-                "{} {}",
-                s["op"].as_str().unwrap_or_default(),
-                urn.rsplit("::").next().unwrap_or_default()
-            )
-        })
-        .collect();
-    ops.sort();
-    ops
 }
 
 #[tokio::test]

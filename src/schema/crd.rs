@@ -1,6 +1,6 @@
 //! Pulumi types of our own kinds' `spec` and `status`, walked from the generated CRDs'
 //! openAPIV3Schema (`api::crds()`): the very schema the apiserver and the provider's Check
-//! validate against, with its descriptions, defaults and enums.
+//! validate against, with its descriptions and enums.
 //!
 //! The CRD schema is fully inlined, so it carries no type names. Names come from the Rust
 //! types in `src/api`: each is rendered the way kube renders a CRD schema, and a CRD node with
@@ -232,17 +232,16 @@ impl Walker<'_> {
         types::object_type(description, properties, types::required(node))
     }
 
-    /// A field: its type, description and default.
+    /// A field: its type and description. Defaults stay the CRD's, applied by the apiserver
+    /// (the descriptions name them): a `default` in the package schema would make every SDK
+    /// send the value as if the user had set it, so the program would own a value it never
+    /// chose, and a CRD without the field (an older version, the user's own) would reject it.
     fn property(&mut self, owner: &str, field: &str, node: &Value) -> Value {
         let path_name = format!("{owner}{}", types::pascal_case(field));
         let spec = self.resolve(node, &path_name);
         let description =
             types::description(node).unwrap_or_else(|| types::fallback_description(owner, field));
-        let mut spec = types::with_description(spec, description);
-        if let (Some(default), Some(map)) = (scalar_default(node), spec.as_object_mut()) {
-            map.insert("default".into(), default);
-        }
-        spec
+        types::with_description(spec, description)
     }
 
     /// A Pulumi enum type for a named Rust enum, each value with its doc comment.
@@ -270,14 +269,6 @@ impl Walker<'_> {
         );
         types::type_ref(&token)
     }
-}
-
-/// A default Pulumi can express: a string, number or boolean (SDKs fill it in). Object
-/// defaults (`scaling: {}`) are left to the apiserver.
-fn scalar_default(node: &Value) -> Option<Value> {
-    node.get("default")
-        .filter(|value| value.is_string() || value.is_number() || value.is_boolean())
-        .cloned()
 }
 
 #[cfg(test)]

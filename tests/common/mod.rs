@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 /// The directory of the freshly built `pulumi-resource-aiservice`, put first on `PATH` so the
 /// engine finds our provider there.
 pub fn our_bins() -> &'static Path {
@@ -15,4 +17,29 @@ pub fn our_bins() -> &'static Path {
 /// A path inside the repository.
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The steps of `pulumi preview --json`.
+pub fn steps(preview_json: &str) -> Vec<Value> {
+    let parsed: Value = serde_json::from_str(preview_json)
+        .unwrap_or_else(|e| panic!("pulumi preview --json printed no JSON ({e}):\n{preview_json}"));
+    parsed["steps"].as_array().cloned().unwrap_or_default()
+}
+
+/// Each step on one of our resources as `<op> <resource name>`, sorted.
+pub fn step_ops(steps: &[Value]) -> Vec<String> {
+    let mut ops: Vec<String> = steps
+        .iter()
+        .filter(|s| s["urn"].as_str().is_some_and(|u| u.contains("aiservice:")))
+        .map(|s| {
+            let urn = s["urn"].as_str().unwrap_or_default();
+            format!(
+                "{} {}",
+                s["op"].as_str().unwrap_or_default(),
+                urn.rsplit("::").next().unwrap_or_default()
+            )
+        })
+        .collect();
+    ops.sort();
+    ops
 }

@@ -18,7 +18,7 @@ log() { printf '[tests/env] %s\n' "$*" >&2; }
 
 # The virtualenv of the pulumi Python SDK (tools/pulumi_python.sh); its key names every
 # package pinned into it.
-PULUMI_PYTHON_KEY="$PULUMI_VERSION-parver-$PARVER_VERSION"
+PULUMI_PYTHON_KEY="$PULUMI_VERSION-parver-$PARVER_VERSION-setuptools-$SETUPTOOLS_VERSION"
 pulumi_python_dir() { tool_dir pulumi-python "$PULUMI_PYTHON_KEY"; }
 
 # tool_dir NAME VERSION -> the final cache directory of a tool.

@@ -238,8 +238,8 @@ impl Sdks {
         .context("copying the Node.js SDK")
     }
 
-    /// Creates the virtualenv a Python program names and installs the Python SDK into it
-    /// (offline: its dependencies are the host's pulumi SDK and parver).
+    /// Creates the virtualenv a Python program names and installs the Python SDK's wheel into
+    /// it (offline: its dependencies are the host's pulumi SDK and parver).
     fn install_python(&self, program: &Path, tools: &Tools) -> Result<()> {
         let project: serde_yaml::Value = serde_yaml::from_str(
             &std::fs::read_to_string(program.join("Pulumi.yaml")).context("reading Pulumi.yaml")?,
@@ -249,6 +249,11 @@ impl Sdks {
             bail!("Pulumi.yaml names no runtime.options.virtualenv to install the SDK into");
         };
         let venv = program.join(virtualenv);
+        let wheel = std::fs::read_dir(self.dir("python").join("dist"))
+            .context("listing the Python SDK's wheels")?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .find(|path| path.extension().is_some_and(|e| e == "whl"))
+            .context("the Python SDK has no wheel: run `make sdk`")?;
         let python = tools.file("python")?;
         run_checked(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
         run_checked(
@@ -260,8 +265,8 @@ impl Sdks {
                     "--quiet",
                     "--disable-pip-version-check",
                 ])
-                .args(["--no-index", "--no-deps", "--no-build-isolation"])
-                .arg(self.dir("python")),
+                .args(["--no-index", "--no-deps"])
+                .arg(wheel),
         )
     }
 }

@@ -1,0 +1,295 @@
+//! Every program in `sdk-examples/`, end to end with the real `pulumi` CLI, its language host
+//! and the SDKs `make sdk` generated: `up`, a second `preview` with no changes, one in-place
+//! update (the program edited as a user would), `destroy`. Python examples run from the
+//! generated Python SDK pip-installed into their virtualenv, TypeScript ones from the
+//! generated Node.js SDK installed into their `node_modules`.
+//!
+//! A CRD is cluster-wide, so examples that declare the same CRD take turns.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use aiservice_testenv::{PulumiStack, Sdks, TestEnv};
+use common::{our_bins, repo, step_ops, steps};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+/// Held while an example owns `aiservices.stable.example.com`.
+static AISERVICES_CRD: Mutex<()> = Mutex::const_new(());
+/// Held while an example owns `modelservings.ai.example.com`.
+static MODELSERVINGS_CRD: Mutex<()> = Mutex::const_new(());
+
+fn sdks() -> &'static Sdks {
+    static SDKS: OnceLock<Sdks> = OnceLock::new();
+    SDKS.get_or_init(|| Sdks::generated(&repo("")).unwrap())
+}
+
+/// One example program and what a user sees of it.
+struct Example {
+    /// The program, under `sdk-examples/`.
+    dir: &'static str,
+    /// The CRD it declares.
+    crd: &'static str,
+    /// The custom resource it creates, as `kubectl get` names it.
+    kind: &'static str,
+    name: &'static str,
+    /// The stack output naming what was created, and its value.
+    output: (&'static str, &'static str),
+    /// The edit of the update: file, text before, text after.
+    edit: (&'static str, &'static str, &'static str),
+    /// The Pulumi resource the edit updates, and `spec.replicas` before and after.
+    updated: &'static str,
+    replicas: (i64, i64),
+}
+
+const AISERVICE_CRD: Example = Example {
+    dir: "",
+    crd: "aiservices.stable.example.com",
+    kind: "aisvc",
+    name: "llama",
+    output: ("ai_service_crd_name", "aiservices.stable.example.com"),
+    edit: ("", "", ""),
+    updated: "aiService",
+    replicas: (2, 3),
+};
+
+const MODELSERVING: Example = Example {
+    dir: "",
+    crd: "modelservings.ai.example.com",
+    kind: "modelserving",
+    name: "example-model-serving",
+    output: ("model_serving_name", "example-model-serving"),
+    edit: ("", "", ""),
+    updated: "model-serving-instance",
+    replicas: (3, 4),
+};
+
+fn live(env: &TestEnv, kind: &str, name: &str) -> Value {
+    serde_json::from_str(&env.kubectl(&["get", kind, name, "-o", "json"]).unwrap()).unwrap()
+}
+
+/// Runs `example`'s whole lifecycle in a fresh namespace.
+async fn lifecycle(example: Example) {
+    let _turn = if example.crd == AISERVICE_CRD.crd {
+        AISERVICES_CRD.lock().await
+    } else {
+        MODELSERVINGS_CRD.lock().await
+    };
+    let env = TestEnv::new("example").await.unwrap();
+    let program = repo("sdk-examples").join(example.dir);
+    let stack = if example.dir.starts_with("yaml/") {
+        PulumiStack::new(&env, &program, our_bins()).unwrap()
+    } else {
+        PulumiStack::with_sdk(&env, &program, our_bins(), sdks()).unwrap()
+    };
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+
+    stack.up().unwrap();
+    let (output, value) = example.output;
+    assert_eq!(stack.outputs().unwrap()[output], value);
+    env.kubectl(&["get", "crd", example.crd]).unwrap();
+    let created = live(&env, example.kind, example.name);
+    assert_eq!(created["spec"]["replicas"], example.replicas.0, "{created}");
+
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    let (file, from, to) = example.edit;
+    stack.edit(file, from, to).unwrap();
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    let planned = steps(&preview.stdout);
+    assert_eq!(
+        step_ops(&planned),
+        [format!("update {}", example.updated)],
+        "{}",
+        preview.stdout
+    );
+    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
+    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
+    assert_eq!(changed, ["spec.replicas"], "{update}");
+    stack.up().unwrap();
+    let updated = live(&env, example.kind, example.name);
+    assert_eq!(updated["spec"]["replicas"], example.replicas.1, "{updated}");
+    assert_eq!(
+        updated["metadata"]["uid"], created["metadata"]["uid"],
+        "updated in place, not replaced"
+    );
+
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
+    let gone = env.kubectl(&["get", "crd", example.crd]).unwrap_err();
+    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
+}
+
+#[tokio::test]
+async fn python_seed_000_aiservice_crd() {
+    lifecycle(Example {
+        dir: "python/aiservice-crd",
+        edit: ("__main__.py", "replicas=2,", "replicas=3,"),
+        ..AISERVICE_CRD
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn typescript_seed_000_aiservice_crd() {
+    lifecycle(Example {
+        dir: "typescript/aiservice-crd",
+        edit: ("index.ts", "replicas: 2,", "replicas: 3,"),
+        ..AISERVICE_CRD
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn yaml_seed_000_aiservice_crd() {
+    lifecycle(Example {
+        dir: "yaml/aiservice-crd",
+        edit: ("Pulumi.yaml", "default: 2", "default: 3"),
+        ..AISERVICE_CRD
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn python_seed_002_modelserving() {
+    lifecycle(Example {
+        dir: "python/modelserving",
+        edit: ("__main__.py", "\"replicas\": 3", "\"replicas\": 4"),
+        ..MODELSERVING
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn typescript_seed_002_modelserving() {
+    lifecycle(Example {
+        dir: "typescript/modelserving",
+        edit: ("index.ts", "replicas: 3,", "replicas: 4,"),
+        ..MODELSERVING
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn yaml_seed_002_modelserving() {
+    lifecycle(Example {
+        dir: "yaml/modelserving",
+        edit: ("Pulumi.yaml", "default: 3", "default: 4"),
+        ..MODELSERVING
+    })
+    .await;
+}
+
+/// The typed AIService in Auto mode, with the project's CRDs installed as a kubectl user
+/// would: what the operator does to replicas and status is never drift, and an edit of the
+/// scaling settings updates the object in place without taking the operator's replicas back.
+#[tokio::test]
+async fn python_aiservice_autoscaling() {
+    let _turn = AISERVICES_CRD.lock().await;
+    let env = TestEnv::new("example").await.unwrap();
+    let _crd = InstalledCrd::apply(&env, "schema/crds/aiservices.stable.example.com.yaml");
+
+    let program = repo("sdk-examples/python/aiservice-autoscaling");
+    let stack = PulumiStack::with_sdk(&env, &program, our_bins(), sdks()).unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    stack.up().unwrap();
+    assert_eq!(stack.outputs().unwrap()["name"], "llama");
+    let created = live(&env, "aisvc", "llama");
+    let scaling = &created["spec"]["scaling"];
+    assert_eq!(scaling["mode"], "Auto", "{created}");
+    assert_eq!(scaling["targetRequestsPerSecond"], 10, "{created}");
+    assert_eq!(
+        scaling["metric"]["prometheus"]["address"],
+        "http://prometheus.monitoring:9090"
+    );
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    // What the operator does: scale through the scale subresource and report status.
+    env.kubectl(&["scale", "aisvc/llama", "--replicas=4"])
+        .unwrap();
+    env.kubectl(&[
+        "patch",
+        "aisvc",
+        "llama",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"desiredReplicas":4,"requestsPerSecond":38.5}}"#,
+    ])
+    .unwrap();
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    stack
+        .edit(
+            "__main__.py",
+            "target_requests_per_second=10,",
+            "target_requests_per_second=20,",
+        )
+        .unwrap();
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    let planned = steps(&preview.stdout);
+    assert_eq!(step_ops(&planned), ["update llama"], "{}", preview.stdout);
+    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
+    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        changed,
+        ["spec.scaling.targetRequestsPerSecond"],
+        "{update}"
+    );
+    stack.up().unwrap();
+    let updated = live(&env, "aisvc", "llama");
+    assert_eq!(updated["spec"]["scaling"]["targetRequestsPerSecond"], 20);
+    assert_eq!(
+        updated["spec"]["replicas"], 4,
+        "the operator's replica count stays: {updated}"
+    );
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
+    let gone = env.kubectl(&["get", "aisvc", "llama"]).unwrap_err();
+    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
+}
+
+/// A CRD installed from a committed file with kubectl, deleted again when dropped (also when
+/// the test fails), so the next example that declares it finds the cluster without it.
+struct InstalledCrd<'a> {
+    env: &'a TestEnv,
+    file: String,
+}
+
+impl<'a> InstalledCrd<'a> {
+    fn apply(env: &'a TestEnv, file: &str) -> Self {
+        let file = repo(file).to_str().unwrap().to_string();
+        env.kubectl(&["apply", "--server-side", "-f", &file])
+            .unwrap();
+        env.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "-f",
+            &file,
+            "--timeout=30s",
+        ])
+        .unwrap();
+        InstalledCrd { env, file }
+    }
+}
+
+impl Drop for InstalledCrd<'_> {
+    fn drop(&mut self) {
+        let _ = self.env.kubectl(&[
+            "delete",
+            "-f",
+            &self.file,
+            "--ignore-not-found",
+            "--wait=true",
+        ]);
+    }
+}
