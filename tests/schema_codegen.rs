@@ -1,12 +1,7 @@
-//! `schema/schema.json` through Pulumi's own tooling: `pulumi package gen-sdk` of the real
-//! CLI binds and validates the schema and generates the Python, Node.js and Go SDKs; the test
-//! then checks the SDKs read like the seed programs.
-//!
-//! The CLI asks the language plugin to generate code (GeneratePackage). The plugins of the
-//! test environment's Python and Node.js hosts only run programs, so this test builds
-//! `tests/env/language-hosts/codegen`: GeneratePackage exactly as Pulumi's plugins implement
-//! it, with Pulumi's own code generators of the CLI's version, started under each language's
-//! plugin name from a directory put first on PATH for these runs only.
+//! The SDKs `make sdk` generated from `schema/schema.json` with Pulumi's own tooling (`pulumi
+//! package gen-sdk` of the real CLI binds and validates the schema, then Pulumi's code
+//! generators write the Python, Node.js and Go SDKs; see `tests/env/gen-sdk`): they are
+//! current, they read like the seed programs, and the Go SDK builds.
 
 mod common;
 
@@ -14,71 +9,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use aiservice_testenv::Tools;
+use aiservice_testenv::{Sdks, Tools};
 use common::repo;
 
-/// A scratch directory of this test binary, emptied first.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("schema-codegen")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The directory of the codegen plugin, built once, linked as each language's plugin.
-fn plugin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = scratch("plugins");
-        let binary = dir.join("pulumi-language-codegen");
-        let build = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&binary)
-            .arg(".")
-            .current_dir(repo("tests/env/language-hosts/codegen"))
-            .output()
-            .expect("running go build");
-        assert!(
-            build.status.success(),
-            "building the codegen plugin failed:\n{}",
-            String::from_utf8_lossy(&build.stderr)
-        );
-        for language in ["python", "nodejs", "go"] {
-            std::os::unix::fs::symlink(&binary, dir.join(format!("pulumi-language-{language}")))
-                .unwrap();
-        }
-        dir
-    })
-}
-
-/// `pulumi package gen-sdk schema/schema.json --language <language>`; returns the SDK's root.
-fn gen_sdk(language: &str) -> PathBuf {
-    let tools = Tools::get().unwrap();
-    let work = scratch(language);
-    let path = std::env::join_paths(std::iter::once(plugin_dir().to_path_buf()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .unwrap();
-    let out = Command::new(tools.file("pulumi").unwrap())
-        .args(["package", "gen-sdk"])
-        .arg(repo("schema/schema.json"))
-        .args(["--language", language, "--out"])
-        .arg(work.join("sdk"))
-        .env("PATH", path)
-        .env("PULUMI_HOME", work.join("home"))
-        .env("PULUMI_SKIP_UPDATE_CHECK", "true")
-        .env("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
-        .output()
-        .expect("running pulumi package gen-sdk");
-    assert!(
-        out.status.success(),
-        "gen-sdk --language {language} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    work.join("sdk").join(language)
+/// The root of one language's generated SDK; fails unless `make sdk` ran on the current
+/// schema.
+fn sdk(language: &str) -> PathBuf {
+    static SDKS: OnceLock<Sdks> = OnceLock::new();
+    SDKS.get_or_init(|| Sdks::generated(&repo("")).unwrap())
+        .dir(language)
 }
 
 fn read(path: &Path) -> String {
@@ -129,7 +68,7 @@ fn assert_keywords(file: &Path, class: &str, expected: &[&str]) {
 
 #[test]
 fn python_sdk_reads_like_the_seeds() {
-    let sdk = gen_sdk("python").join("pulumi_aiservice");
+    let sdk = sdk("python").join("pulumi_aiservice");
     let v1 = sdk.join("apiextensions/v1");
     assert!(v1.join("custom_resource_definition.py").is_file());
     assert_keywords(
@@ -156,7 +95,12 @@ fn python_sdk_reads_like_the_seeds() {
     assert_keywords(
         &inputs,
         "JSONSchemaPropsArgs",
-        &["type", "properties", "required"],
+        &[
+            "type",
+            "properties",
+            "required",
+            "x_kubernetes_preserve_unknown_fields",
+        ],
     );
     // Pulumi's Python generator snake-cases every property and has no per-property override,
     // so the seeds' `openAPIV3Schema=` is `open_apiv3_schema=` (as in pulumi-kubernetes);
@@ -194,7 +138,7 @@ fn python_sdk_reads_like_the_seeds() {
 
 #[test]
 fn nodejs_sdk_has_the_modules_of_the_seeds() {
-    let sdk = gen_sdk("nodejs");
+    let sdk = sdk("nodejs");
     let package: serde_json::Value =
         serde_json::from_str(&read(&sdk.join("package.json"))).unwrap();
     assert_eq!(package["name"], "@aiservice/pulumi");
@@ -207,14 +151,32 @@ fn nodejs_sdk_has_the_modules_of_the_seeds() {
     let inputs = read(&sdk.join("types/input.ts"));
     assert!(inputs.contains("export namespace meta") && inputs.contains("ObjectMetaArgs"));
     assert!(inputs.contains("shortNames?:") && inputs.contains("openAPIV3Schema?:"));
+    // The schema extensions have names TypeScript takes; the provider sends x-kubernetes-*.
+    assert!(inputs.contains("x_kubernetes_preserve_unknown_fields?:"));
+    // The compiled package, as `npm install` of the packed SDK delivers it.
+    let compiled = sdk.join("bin");
+    assert!(compiled.join("index.js").is_file() && compiled.join("index.d.ts").is_file());
+    assert!(sdk.join("aiservice-pulumi.tgz").is_file());
 }
 
 #[test]
 fn go_sdk_has_one_package_per_module() {
-    let sdk = gen_sdk("go").join("aiservice");
+    let sdk = sdk("go").join("aiservice");
     let crd = read(&sdk.join("apiextensions/v1/customResourceDefinition.go"));
     assert!(crd.contains("package v1"));
     assert!(crd.contains("example.com/aiservice/sdk/go/aiservice/internal"));
     assert!(read(&sdk.join("meta/v1/pulumiTypes.go")).contains("type ObjectMetaArgs struct"));
     assert!(read(&sdk.join("aiservice.go")).contains("func NewAIService("));
+
+    // Compiles (gen-sdk built it; this proves the module as it is now still does).
+    let build = Command::new("go")
+        .args(["build", "./..."])
+        .current_dir(sdk.parent().unwrap())
+        .output()
+        .expect("running go build");
+    assert!(
+        build.status.success(),
+        "go build of the Go SDK failed:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
 }
