@@ -1,5 +1,6 @@
-//! The typed AIService through the real `pulumi` CLI and YAML host: a bad spec fails preview
-//! before and after the CRD is installed, and a good one goes through up, a clean preview, an
+//! The typed AIService through the real `pulumi` CLI and YAML host: bad specs (missing
+//! modelUri, minReplicas > maxReplicas, unknown mode, negative replicas) fail preview naming
+//! the property before and after the CRD is installed, and a good one goes through up, a clean preview, an
 //! in-place update, a status change by "the operator" that is never drift, and destroy.
 
 mod common;
@@ -8,17 +9,67 @@ use aiservice_testenv::{PulumiStack, TestEnv};
 use common::{our_bins, repo};
 use serde_json::Value;
 
-fn assert_bad_spec_fails_preview(stack: &PulumiStack) {
-    let preview = stack.run(&["preview"]).unwrap();
-    assert!(!preview.success, "preview must fail:\n{}", preview.stdout);
-    assert!(
-        preview.stdout.contains("spec.scaling")
-            && preview
-                .stdout
-                .contains("minReplicas must be less than or equal to maxReplicas"),
-        "the failure names the property and the rule:\n{}",
-        preview.stdout
-    );
+/// The ways tests/programs/aiservice-invalid is broken, one at a time: the edit of its valid
+/// spec, and the property and words the failed preview must show.
+const BAD_SPECS: [(&str, &str, &str, &str); 4] = [
+    // The YAML host checks required properties and enums against the package schema itself;
+    // the provider's Check reports the rest (and all of it for programs the host does not
+    // type-check: see the unit tests of src/resources/typed.rs and the conformance tests).
+    (
+        "        modelUri: s3://models/llama\n",
+        "",
+        "modelUri",
+        "Missing required property 'modelUri'",
+    ),
+    (
+        "minReplicas: 1",
+        "minReplicas: 5",
+        "spec.scaling",
+        "minReplicas must be less than or equal to maxReplicas",
+    ),
+    (
+        "mode: Manual",
+        "mode: Turbo",
+        "mode: Cannot assign type 'string' to type 'aiservice:index:ScalingMode'",
+        r#"Allowed values are "Manual", "Auto""#,
+    ),
+    (
+        "replicas: 2",
+        "replicas: -1",
+        "spec.replicas",
+        "must be at least 0, got -1",
+    ),
+];
+
+/// Each bad spec fails preview naming the property; the program is left valid again.
+fn assert_bad_specs_fail_preview(stack: &PulumiStack) {
+    for (valid, broken, property, reason) in BAD_SPECS {
+        stack.edit("Pulumi.yaml", valid, broken).unwrap();
+        let preview = stack.run(&["preview"]).unwrap();
+        assert!(
+            !preview.success,
+            "preview of {broken:?} must fail:\n{}",
+            preview.stdout
+        );
+        assert!(
+            preview.stdout.contains(property) && preview.stdout.contains(reason),
+            "the failure names {property} and says {reason:?}:\n{}",
+            preview.stdout
+        );
+        // Restoring needs a unique anchor when the break removed text.
+        if broken.is_empty() {
+            stack
+                .edit(
+                    "Pulumi.yaml",
+                    "      spec:\n",
+                    &format!("      spec:\n{valid}"),
+                )
+                .unwrap();
+        } else {
+            stack.edit("Pulumi.yaml", broken, valid).unwrap();
+        }
+    }
+    stack.run_ok(&["preview"]).unwrap();
 }
 
 fn live(env: &TestEnv) -> Value {
@@ -42,7 +93,7 @@ async fn typed_aiservice_is_checked_without_the_crd_and_managed_with_it() {
             .is_err(),
         "this test process's cluster starts without the CRD"
     );
-    assert_bad_spec_fails_preview(&bad);
+    assert_bad_specs_fail_preview(&bad);
 
     let crds = repo("schema/crds");
     env.kubectl(&["apply", "-f", crds.to_str().unwrap()])
@@ -54,7 +105,7 @@ async fn typed_aiservice_is_checked_without_the_crd_and_managed_with_it() {
         "--timeout=30s",
     ])
     .unwrap();
-    assert_bad_spec_fails_preview(&bad);
+    assert_bad_specs_fail_preview(&bad);
 
     let stack =
         PulumiStack::new(&env, &repo("tests/programs/aiservice-typed"), our_bins()).unwrap();

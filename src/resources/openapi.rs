@@ -274,43 +274,48 @@ fn check_number(
     failures: &mut Vec<CheckFailure>,
 ) {
     let mut fail = |reason: String| failures.push(CheckFailure::new(path.to_path(), reason));
-    if let Some((min, shown)) = number(node, "minimum") {
+    if let Some(min) = number(node, "minimum") {
         if flag(node, "exclusiveMinimum") {
             if n <= min {
                 fail(format!(
-                    "must be greater than {shown}, got {}",
+                    "must be greater than {}, got {}",
+                    json_number(min),
                     found(value, ctx.secret)
                 ));
             }
         } else if n < min {
             fail(format!(
-                "must be at least {shown}, got {}",
+                "must be at least {}, got {}",
+                json_number(min),
                 found(value, ctx.secret)
             ));
         }
     }
-    if let Some((max, shown)) = number(node, "maximum") {
+    if let Some(max) = number(node, "maximum") {
         if flag(node, "exclusiveMaximum") {
             if n >= max {
                 fail(format!(
-                    "must be less than {shown}, got {}",
+                    "must be less than {}, got {}",
+                    json_number(max),
                     found(value, ctx.secret)
                 ));
             }
         } else if n > max {
             fail(format!(
-                "must be at most {shown}, got {}",
+                "must be at most {}, got {}",
+                json_number(max),
                 found(value, ctx.secret)
             ));
         }
     }
-    if let Some((factor, shown)) = number(node, "multipleOf")
+    if let Some(factor) = number(node, "multipleOf")
         && factor > 0.0
     {
         let quotient = n / factor;
         if (quotient - quotient.round()).abs() > 1e-9 * quotient.abs().max(1.0) {
             fail(format!(
-                "must be a multiple of {shown}, got {}",
+                "must be a multiple of {}, got {}",
+                json_number(factor),
                 found(value, ctx.secret)
             ));
         }
@@ -639,10 +644,10 @@ fn flag(node: &Map<String, Json>, key: &str) -> bool {
     node.get(key).and_then(Json::as_bool) == Some(true)
 }
 
-/// A numeric keyword's value and how the schema spells it.
-fn number<'a>(node: &'a Map<String, Json>, key: &str) -> Option<(f64, &'a Json)> {
-    let json = node.get(key)?;
-    Some((json.as_f64()?, json))
+/// A numeric keyword's value (shown with [`json_number`], so a bound published as `0.0`
+/// reads `0`).
+fn number(node: &Map<String, Json>, key: &str) -> Option<f64> {
+    node.get(key)?.as_f64()
 }
 
 /// A non-negative integer keyword such as `maxLength`.
@@ -1020,6 +1025,12 @@ mod tests {
             one("spec.replicas", "must be at least 0, got -1")
         );
         let path = PropertyPath::dotted("spec.replicas");
+        // CRDs publish integer bounds as floats (JSONSchemaProps); messages show integers.
+        let published = json!({"type": "integer", "minimum": 0.0});
+        assert_eq!(
+            failures_at(&published, &Value::Number(-1.0), &path),
+            one("spec.replicas", "must be at least 0, got -1")
+        );
         let max = json!({"type": "integer", "maximum": 10});
         assert_eq!(
             failures_at(&max, &Value::Number(12.0), &path),
