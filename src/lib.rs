@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod kube;
+pub mod operator;
 pub mod proto;
 pub mod pulumi;
 pub mod resource;

@@ -12,7 +12,7 @@ pub use ai_service::{AIService, AIServiceSpec, ModelResources};
 pub use model_serving::{ModelServing, ModelServingSpec};
 pub use scaling::{
     Metric, PodScrapeMetric, PolicyType, PrometheusMetric, Scaling, ScalingBehavior, ScalingMode,
-    ScalingPolicy, ScalingRules,
+    ScalingPolicy, ScalingRules, SelectPolicy,
 };
 pub use status::ServingStatus;
 

@@ -221,10 +221,31 @@ pub struct ScalingRules {
     #[schemars(range(min = 0, max = 3600))]
     pub stabilization_window_seconds: Option<i32>,
 
-    /// Limits on the change per period; the policy allowing the largest change applies.
-    /// Unset: the direction's default (see `scaleUp` and `scaleDown`).
+    /// Limits on the change per period; `selectPolicy` says which of them applies (by default
+    /// the one allowing the largest change). Unset: the direction's default (see `scaleUp` and
+    /// `scaleDown`). An empty list sets no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<Vec<ScalingPolicy>>,
+
+    /// Which of the `policies` applies (default `Max`). The published schemas describe this
+    /// field with [`SelectPolicy`]'s doc comment: kube's `OptionalEnum` transform replaces the
+    /// description of an optional enum field with the enum's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_policy: Option<SelectPolicy>,
+}
+
+/// Which of the `policies` applies (the HPA v2 `selectPolicy`): `Max` (the default) the one
+/// allowing the largest change, `Min` the one allowing the smallest, `Disabled` none: no
+/// scaling in this direction at all.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SelectPolicy {
+    /// The policy allowing the largest change applies (the default).
+    #[default]
+    Max,
+    /// The policy allowing the smallest change applies.
+    Min,
+    /// No scaling in this direction at all.
+    Disabled,
 }
 
 /// One limit on how much the replica count may change within a period.

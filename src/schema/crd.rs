@@ -52,6 +52,7 @@ fn named_types() -> Vec<Named> {
         named::<api::ScalingRules>(),
         named::<api::ScalingPolicy>(),
         named::<api::PolicyType>(),
+        named::<api::SelectPolicy>(),
         named::<api::ServingStatus>(),
         named::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>(),
     ]

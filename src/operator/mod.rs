@@ -1,0 +1,3 @@
+//! The AIService operator: how many replicas to run (`scaling`, a pure function of observations).
+
+pub mod scaling;
