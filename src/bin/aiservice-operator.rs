@@ -1,8 +1,12 @@
-//! The AIService operator. Its controller arrives with the operator issue; for now the
-//! binary answers `--version` and writes our CRDs (`crds`).
+//! The AIService operator: runs AIServices and ModelServings as Deployments and Services and
+//! scales them on requests per second. `crds` writes the CRDs it serves instead.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use aiservice::operator::controller::Settings;
+use aiservice::operator::run::{Options, run};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -11,6 +15,36 @@ use clap::{Parser, Subcommand};
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
+
+    /// A kubeconfig file. Unset: $KUBECONFIG, ~/.kube/config, or the in-cluster service
+    /// account.
+    #[arg(long, env = "KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context. Unset: its current context.
+    #[arg(long)]
+    context: Option<String>,
+
+    /// Watch only this namespace. Unset: every namespace.
+    #[arg(long, env = "AISERVICE_NAMESPACE")]
+    namespace: Option<String>,
+
+    /// Where /metrics and /healthz are served.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    metrics_address: SocketAddr,
+
+    /// How often an Auto-mode object's requests per second are read and its scale decided,
+    /// such as 15s or 500ms.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    poll_interval: Duration,
+
+    /// The serving image of objects that name none.
+    #[arg(long, default_value = "ghcr.io/example/model-server:1")]
+    default_image: String,
+
+    /// Log filter, such as info or aiservice=debug.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    log: String,
 }
 
 #[derive(Subcommand)]
@@ -23,14 +57,28 @@ enum Command {
     },
 }
 
+/// `15s`, `500ms`, `2m`: a number and a unit.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?} needs a unit: ms, s or m"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} does not start with a number"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "s" => Ok(Duration::from_secs(number)),
+        "m" => Ok(Duration::from_secs(number * 60)),
+        _ => Err(format!("{text:?}: the unit must be ms, s or m")),
+    }
+}
+
 fn main() {
-    match Args::parse().command {
-        Some(Command::Crds { out }) => match aiservice::api::write_crds(&out) {
-            Ok(files) => {
-                for file in files {
-                    println!("{}", file.display());
-                }
-            }
+    let args = Args::parse();
+    if let Some(Command::Crds { out }) = &args.command {
+        match aiservice::api::write_crds(out) {
+            Ok(files) => files.iter().for_each(|f| println!("{}", f.display())),
             Err(e) => {
                 eprintln!(
                     "aiservice-operator: writing the CRDs to {}: {e}",
@@ -38,13 +86,29 @@ fn main() {
                 );
                 std::process::exit(1);
             }
-        },
-        None => {
-            eprintln!(
-                "aiservice-operator {}: the controller is not built yet",
-                aiservice::VERSION
-            );
-            std::process::exit(1);
         }
+        return;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::io::stderr)
+        .init();
+    let options = Options {
+        kubeconfig: args.kubeconfig,
+        context: args.context,
+        metrics_address: args.metrics_address,
+        settings: Settings {
+            namespace: args.namespace,
+            poll_interval: args.poll_interval,
+            default_image: args.default_image,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if let Err(e) = runtime.block_on(run(options)) {
+        eprintln!("aiservice-operator: {e}");
+        std::process::exit(1);
     }
 }

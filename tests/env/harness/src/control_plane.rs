@@ -209,6 +209,10 @@ impl ControlPlane {
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake".into(),
                 format!("--server-address=127.0.0.1:{}", free_port()?),
                 "--node-ip=10.0.1.1".into(),
+                // The stages heartbeat the node's status every ~10 min and expect a Lease to
+                // say it is alive in between; without one the node controller marks the node
+                // NotReady after its grace period (~50 s) and pods stop being Ready.
+                "--node-lease-duration-seconds=40".into(),
                 "--cidr=10.1.0.0/16".into(),
             ],
             options,

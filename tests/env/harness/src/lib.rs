@@ -10,6 +10,8 @@
 mod audit;
 mod certs;
 mod control_plane;
+mod model_server;
+mod operator;
 mod process;
 mod prometheus;
 mod pulumi;
@@ -18,6 +20,8 @@ mod tools;
 
 pub use audit::{AuditLog, object_ref};
 pub use control_plane::{ControlPlane, Options};
+pub use model_server::{CountingServer, Load};
+pub use operator::OperatorProcess;
 pub use process::{remove_stale_dirs, tail};
 pub use prometheus::Prometheus;
 pub use pulumi::{PulumiOutput, PulumiStack, Sdks};

@@ -1,0 +1,519 @@
+//! The reconcile loop of one served kind: gather what the scaling decision needs, decide
+//! (`scaling::decide`, a pure function), apply the Deployment and Service when they differ
+//! from what was last applied, and report status, conditions and Events.
+//!
+//! Ownership: the IaC side owns `spec`; the operator owns `status` and the Deployment's
+//! replicas. It never writes `spec`. In steady state it writes nothing: every write is
+//! skipped when the object already says what it would write.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::Serialize;
+use serde_json::json;
+use tokio_stream::StreamExt;
+
+use crate::api::{Metric, ScalingMode, ServingStatus};
+
+use super::metric_source::{self, CounterSample};
+use super::scaling::{self, Decision, History};
+use super::stats::Stats;
+use super::workload::{self, MANAGER, Served};
+
+/// The annotation holding a hash of what the operator last applied to a Deployment or
+/// Service, so an unchanged object is not written again.
+const APPLIED_HASH: &str = "aiservice.example.com/applied-hash";
+/// How often a Manual-mode object is looked at without a change to it or its Deployment.
+const MANUAL_RESYNC: Duration = Duration::from_secs(300);
+/// The longest wait between retries of a failing object.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// How the operator runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Watch only this namespace; `None`: every namespace.
+    pub namespace: Option<String>,
+    /// How often an Auto-mode object's metric is read and its scale decided.
+    pub poll_interval: Duration,
+    /// The serving image of objects that name none.
+    pub default_image: String,
+}
+
+/// Why a reconcile failed; it is retried with exponential backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{what}: {source}")]
+    Kube {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("{0} has no namespace")]
+    NoNamespace(String),
+}
+
+fn kube_error(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
+    let what = what.into();
+    move |source| Error::Kube { what, source }
+}
+
+/// What the operator remembers of one object between reconciles (in memory: a new leader
+/// starts afresh, as the HPA does).
+#[derive(Default)]
+struct Memory {
+    history: History,
+    samples: BTreeMap<String, CounterSample>,
+    failures: u32,
+}
+
+/// Shared by every reconcile of one kind.
+pub struct Context {
+    client: Client,
+    settings: Settings,
+    recorder: Recorder,
+    memory: Mutex<HashMap<String, Memory>>,
+    stats: Arc<Stats>,
+}
+
+impl Context {
+    fn remember<T>(&self, key: &str, f: impl FnOnce(&mut Memory) -> T) -> T {
+        let mut memory = self
+            .memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(memory.entry(key.to_string()).or_default())
+    }
+}
+
+/// Runs the controller of kind `S` until `shutdown` completes.
+pub async fn run<S: Served>(
+    client: Client,
+    settings: Settings,
+    stats: Arc<Stats>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let (objects, deployments, services) = match &settings.namespace {
+        Some(ns) => (
+            Api::<S>::namespaced(client.clone(), ns),
+            Api::<Deployment>::namespaced(client.clone(), ns),
+            Api::<Service>::namespaced(client.clone(), ns),
+        ),
+        None => (
+            Api::<S>::all(client.clone()),
+            Api::<Deployment>::all(client.clone()),
+            Api::<Service>::all(client.clone()),
+        ),
+    };
+    let ours =
+        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGER}"));
+    let reporter = Reporter {
+        controller: MANAGER.into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let context = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), reporter),
+        client,
+        settings,
+        memory: Mutex::default(),
+        stats: stats.clone(),
+    });
+    let kind = S::kind(&()).to_string();
+    let results = Controller::new(objects, watcher::Config::default())
+        .owns(deployments, ours.clone())
+        .owns(services, ours)
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile::<S>, error_policy::<S>, context);
+    tokio::pin!(results);
+    while let Some(result) = results.next().await {
+        if let Err(e) = result {
+            // Object errors are logged in error_policy; these are the watch's own.
+            tracing::debug!(kind, "controller: {e}");
+        }
+    }
+}
+
+fn memory_key<S: Served>(object: &S) -> String {
+    format!(
+        "{}/{}/{}",
+        S::kind(&()),
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
+}
+
+async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context>) -> Result<Action, Error> {
+    ctx.stats.reconciles.inc();
+    let action = reconcile_object(object.as_ref(), &ctx).await;
+    ctx.remember(&memory_key(object.as_ref()), |m| {
+        if action.is_ok() {
+            m.failures = 0;
+        }
+    });
+    action
+}
+
+fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.stats.errors.inc();
+    let failures = ctx.remember(&memory_key(object.as_ref()), |m| {
+        m.failures = m.failures.saturating_add(1);
+        m.failures
+    });
+    let backoff = Duration::from_secs(1 << failures.min(9)).min(MAX_BACKOFF);
+    tracing::warn!(
+        "{} {}: {error}; retrying in {}s",
+        S::kind(&()),
+        object.name_any(),
+        backoff.as_secs()
+    );
+    Action::requeue(backoff)
+}
+
+async fn reconcile_object<S: Served>(object: &S, ctx: &Context) -> Result<Action, Error> {
+    let name = object.name_any();
+    let namespace = object
+        .namespace()
+        .ok_or_else(|| Error::NoNamespace(name.clone()))?;
+    let key = memory_key(object);
+    let workload = object.workload();
+    let deployments = Api::<Deployment>::namespaced(ctx.client.clone(), &namespace);
+    let live = deployments
+        .get_opt(&name)
+        .await
+        .map_err(kube_error(format!("reading Deployment {namespace}/{name}")))?;
+    let current = live.as_ref().and_then(|d| d.spec.replicas);
+    let status = live
+        .as_ref()
+        .and_then(|d| d.status.clone())
+        .unwrap_or_default();
+    let ready = status.ready_replicas.unwrap_or(0);
+
+    let auto = workload.scaling.mode == ScalingMode::Auto;
+    let requests_per_second = if auto {
+        measure(object, &workload.scaling.metric, &key, ctx).await
+    } else {
+        Err("not measured in Manual mode".to_string())
+    };
+    let now = SystemTime::now();
+    let history = ctx.remember(&key, |m| m.history.clone());
+    let decision = scaling::decide(&scaling::Inputs {
+        scaling: &workload.scaling,
+        spec_replicas: workload.replicas,
+        current,
+        ready,
+        requests_per_second: requests_per_second.clone(),
+        history: &history,
+        now,
+    });
+    ctx.remember(&key, |m| m.history = decision.history.clone());
+    ctx.stats.decisions.inc();
+
+    let desired_deployment =
+        workload::deployment(object, decision.desired, &ctx.settings.default_image);
+    apply_if_changed(&deployments, &name, desired_deployment, live.as_ref(), ctx).await?;
+    let services = Api::<Service>::namespaced(ctx.client.clone(), &namespace);
+    let live_service = services
+        .get_opt(&name)
+        .await
+        .map_err(kube_error(format!("reading Service {namespace}/{name}")))?;
+    apply_if_changed(
+        &services,
+        &name,
+        workload::service(object),
+        live_service.as_ref(),
+        ctx,
+    )
+    .await?;
+
+    let scaled = current.is_some_and(|c| c != decision.desired);
+    if scaled {
+        publish(
+            ctx,
+            object,
+            EventType::Normal,
+            decision.reason,
+            &decision.message,
+        )
+        .await;
+    }
+    let new_status = serving_status(
+        object,
+        &Observed {
+            replicas: status.replicas.unwrap_or(0),
+            ready,
+            auto,
+            requests_per_second: &requests_per_second,
+            decision: &decision,
+            scaled,
+        },
+    );
+    if object.serving_status() != Some(&new_status) {
+        let objects = Api::<S>::namespaced(ctx.client.clone(), &namespace);
+        let patch = json!({
+            "apiVersion": S::api_version(&()),
+            "kind": S::kind(&()),
+            "status": new_status,
+        });
+        objects
+            .patch_status(&name, &apply_params(), &Patch::Apply(&patch))
+            .await
+            .map_err(kube_error(format!(
+                "writing the status of {} {namespace}/{name}",
+                S::kind(&())
+            )))?;
+        ctx.stats.writes.inc();
+    }
+    Ok(Action::requeue(if auto {
+        ctx.settings.poll_interval
+    } else {
+        MANUAL_RESYNC
+    }))
+}
+
+fn apply_params() -> PatchParams {
+    // The operator is the only owner of what it applies; forcing takes back a field someone
+    // else changed by hand (kubectl scale on the Deployment), as a controller must.
+    PatchParams::apply(MANAGER).force()
+}
+
+/// Server-side applies `desired` unless `live` already carries the hash of the same content.
+async fn apply_if_changed<K>(
+    api: &Api<K>,
+    name: &str,
+    mut desired: K,
+    live: Option<&K>,
+    ctx: &Context,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let hash = content_hash(&desired);
+    let applied = live.and_then(|l| l.annotations().get(APPLIED_HASH).cloned());
+    if applied.as_deref() == Some(hash.as_str()) {
+        return Ok(());
+    }
+    desired.annotations_mut().insert(APPLIED_HASH.into(), hash);
+    let mut patch = serde_json::to_value(&desired).unwrap_or_default();
+    patch["apiVersion"] = json!(K::api_version(&()));
+    patch["kind"] = json!(K::kind(&()));
+    api.patch(name, &apply_params(), &Patch::Apply(&patch))
+        .await
+        .map_err(kube_error(format!("applying {} {name}", K::kind(&()))))?;
+    ctx.stats.writes.inc();
+    Ok(())
+}
+
+/// A hash of an object's content as the operator builds it (stable for one build of the
+/// operator; a new build may write each object once more).
+fn content_hash<K: Serialize>(object: &K) -> String {
+    let text = serde_json::to_string(object).unwrap_or_default();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// Requests per second of `object` from its metric source, on the blocking pool.
+async fn measure<S: Served>(
+    object: &S,
+    metric: &Option<Metric>,
+    key: &str,
+    ctx: &Context,
+) -> Result<f64, String> {
+    let name = object.name_any();
+    let namespace = object.namespace().unwrap_or_default();
+    match metric {
+        None => Err("spec.scaling.metric is not set".into()),
+        Some(Metric {
+            prometheus: Some(source),
+            ..
+        }) => {
+            let address = source.address.clone();
+            let query = metric_source::expand_query(&source.query, &name, &namespace);
+            blocking(move || metric_source::prometheus(&address, &query)).await
+        }
+        Some(Metric {
+            pod_scrape: Some(source),
+            ..
+        }) => {
+            let pods = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
+                .list(&ListParams::default().labels(&workload::selector_string(&name)))
+                .await
+                .map_err(|e| format!("listing the pods of {namespace}/{name}: {e}"))?;
+            let targets: Vec<(String, String)> = pods
+                .items
+                .iter()
+                .filter(|pod| is_ready(pod))
+                .filter_map(|pod| {
+                    let ip = pod.status.as_ref()?.pod_ip.clone()?;
+                    Some((
+                        pod.name_any(),
+                        format!("http://{ip}:{}{}", source.port, source.path),
+                    ))
+                })
+                .collect();
+            let counter = source.counter.clone();
+            let scraped = blocking(move || {
+                let mut samples = BTreeMap::new();
+                for (pod, url) in targets {
+                    let value = metric_source::scrape_counter(&url, &counter)?;
+                    samples.insert(
+                        pod,
+                        CounterSample {
+                            value,
+                            at: SystemTime::now(),
+                        },
+                    );
+                }
+                Ok(samples)
+            })
+            .await?;
+            let previous =
+                ctx.remember(key, |m| std::mem::replace(&mut m.samples, scraped.clone()));
+            metric_source::rate(&previous, &scraped)
+        }
+        Some(_) => Err("spec.scaling.metric names no source".into()),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(format!("the metric reader failed: {e}")))
+}
+
+fn is_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        })
+}
+
+async fn publish<S: Served>(ctx: &Context, object: &S, type_: EventType, reason: &str, note: &str) {
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note.into()),
+        action: "Scale".into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &object.object_ref(&())).await {
+        tracing::warn!("publishing an event for {}: {e}", object.name_any());
+    }
+}
+
+/// What one reconcile saw and decided, for the status.
+struct Observed<'a> {
+    replicas: i32,
+    ready: i32,
+    auto: bool,
+    requests_per_second: &'a Result<f64, String>,
+    decision: &'a Decision,
+    scaled: bool,
+}
+
+/// The status the operator reports: unchanged fields keep their values (condition transition
+/// times, the last scale time), so an unchanged world produces an equal status.
+fn serving_status<S: Served>(object: &S, seen: &Observed) -> ServingStatus {
+    let old = object.serving_status().cloned().unwrap_or_default();
+    let now = Time(Timestamp::now());
+    let desired = seen.decision.desired;
+    let mut conditions = Vec::new();
+    let ready = if desired == 0 {
+        (
+            "True",
+            "ScaledToZero",
+            "no replicas wanted: no traffic".to_string(),
+        )
+    } else if seen.ready >= desired {
+        (
+            "True",
+            "Ready",
+            format!("{} of {desired} replicas ready", seen.ready),
+        )
+    } else {
+        (
+            "False",
+            "Progressing",
+            format!("{} of {desired} replicas ready", seen.ready),
+        )
+    };
+    conditions.push(condition(&old, "Ready", ready, object, &now));
+    if seen.auto {
+        let metrics = match seen.requests_per_second {
+            Ok(rps) => ("True", "Measured", format!("{rps:.2} requests/s")),
+            Err(why) => ("False", "MetricUnavailable", why.clone()),
+        };
+        conditions.push(condition(&old, "MetricsAvailable", metrics, object, &now));
+        let limited = match &seen.decision.limited {
+            Some((reason, message)) => ("True", *reason, message.clone()),
+            None => (
+                "False",
+                "WithinLimits",
+                "the decision needed no clamping".to_string(),
+            ),
+        };
+        conditions.push(condition(&old, "ScalingLimited", limited, object, &now));
+    }
+    ServingStatus {
+        observed_generation: object.meta().generation,
+        replicas: Some(seen.replicas),
+        ready_replicas: Some(seen.ready),
+        desired_replicas: Some(desired),
+        selector: Some(workload::selector_string(&object.name_any())),
+        requests_per_second: match seen.requests_per_second {
+            // Rounded, so that jitter in the last digits is not a status write every poll.
+            Ok(rps) if seen.auto => Some((rps * 10.0).round() / 10.0),
+            _ => None,
+        },
+        last_scale_time: if seen.scaled {
+            Some(now)
+        } else {
+            old.last_scale_time
+        },
+        url: Some(workload::url(object)),
+        conditions: Some(conditions),
+    }
+}
+
+/// A condition, keeping its transition time while its status stays the same.
+fn condition<S: Served>(
+    old: &ServingStatus,
+    type_: &str,
+    (status, reason, message): (&str, &str, String),
+    object: &S,
+    now: &Time,
+) -> Condition {
+    let previous = old.conditions.iter().flatten().find(|c| c.type_ == type_);
+    let last_transition_time = match previous {
+        Some(p) if p.status == status => p.last_transition_time.clone(),
+        _ => now.clone(),
+    };
+    Condition {
+        type_: type_.into(),
+        status: status.into(),
+        reason: reason.into(),
+        message,
+        observed_generation: object.meta().generation,
+        last_transition_time,
+    }
+}

@@ -1,0 +1,117 @@
+//! Running the operator: a client, the controllers of both served kinds, `/metrics` and
+//! `/healthz`, and a graceful stop on SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use kube::Client;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{AIService, ModelServing};
+
+use super::controller::{self, Settings};
+use super::stats::Stats;
+
+/// Where the operator connects and serves.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// A kubeconfig file; `None`: `$KUBECONFIG`, `~/.kube/config`, or the in-cluster account.
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The kubeconfig context; `None`: its current one.
+    pub context: Option<String>,
+    /// Where `/metrics` and `/healthz` are served.
+    pub metrics_address: SocketAddr,
+    pub settings: Settings,
+}
+
+/// Runs until SIGTERM or Ctrl-C, then lets running reconciles finish.
+pub async fn run(options: Options) -> Result<(), String> {
+    let client = client(&options).await?;
+    let stats = Arc::new(Stats::default());
+    let stop = CancellationToken::new();
+    tokio::spawn(stop_on_signal(stop.clone()));
+
+    let listener = tokio::net::TcpListener::bind(options.metrics_address)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", options.metrics_address))?;
+    let served = stats.clone();
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(move || std::future::ready(served.render())));
+    let server_stop = stop.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(server_stop.cancelled_owned())
+            .await
+    });
+    tracing::info!(
+        "aiservice-operator {} serving /metrics and /healthz on {}",
+        crate::VERSION,
+        options.metrics_address
+    );
+
+    let (a, b) = (stop.clone(), stop.clone());
+    tokio::join!(
+        controller::run::<AIService>(
+            client.clone(),
+            options.settings.clone(),
+            stats.clone(),
+            async move { a.cancelled().await }
+        ),
+        controller::run::<ModelServing>(client, options.settings, stats, async move {
+            b.cancelled().await
+        }),
+    );
+    stop.cancel();
+    let _ = server.await;
+    Ok(())
+}
+
+async fn client(options: &Options) -> Result<Client, String> {
+    let config = match &options.kubeconfig {
+        Some(path) => {
+            let kubeconfig = Kubeconfig::read_from(path)
+                .map_err(|e| format!("reading the kubeconfig {}: {e}", path.display()))?;
+            let context = KubeConfigOptions {
+                context: options.context.clone(),
+                ..KubeConfigOptions::default()
+            };
+            kube::Config::from_custom_kubeconfig(kubeconfig, &context)
+                .await
+                .map_err(|e| format!("the kubeconfig {}: {e}", path.display()))?
+        }
+        None if options.context.is_some() => {
+            let context = KubeConfigOptions {
+                context: options.context.clone(),
+                ..KubeConfigOptions::default()
+            };
+            kube::Config::from_kubeconfig(&context)
+                .await
+                .map_err(|e| format!("the kubeconfig: {e}"))?
+        }
+        None => kube::Config::infer().await.map_err(|e| {
+            format!("finding a cluster (KUBECONFIG, ~/.kube/config, in-cluster): {e}")
+        })?,
+    };
+    Client::try_from(config).map_err(|e| format!("a client for the cluster: {e}"))
+}
+
+async fn stop_on_signal(stop: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("stopping: finishing the reconciles under way");
+    stop.cancel();
+}

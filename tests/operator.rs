@@ -1,0 +1,339 @@
+//! The operator against the real apiserver, controller-manager and kwok (pods become Ready),
+//! and a real Prometheus scraping a stand-in model server driven by a bounded load.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aiservice::api::{AIService, AIServiceSpec, ServingStatus};
+use aiservice_testenv::{CountingServer, Load, OperatorProcess, Prometheus, TestEnv, object_ref};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use kube::Api;
+use kube::api::{DeleteParams, PostParams};
+use serde_json::json;
+use tokio::sync::OnceCell;
+
+fn operator_binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_aiservice-operator"))
+}
+
+/// Installs the project's CRDs once for this test process's cluster.
+async fn crds(env: &TestEnv) {
+    static INSTALLED: OnceCell<()> = OnceCell::const_new();
+    INSTALLED
+        .get_or_init(|| async {
+            let crds = common::repo("schema/crds");
+            env.kubectl(&["apply", "--server-side", "-f", crds.to_str().unwrap()])
+                .unwrap();
+            env.kubectl(&[
+                "wait",
+                "--for=condition=Established",
+                "-f",
+                crds.to_str().unwrap(),
+                "--timeout=30s",
+            ])
+            .unwrap();
+        })
+        .await;
+}
+
+fn aiservice(name: &str, spec: serde_json::Value) -> AIService {
+    let mut spec_json = serde_json::to_value(AIServiceSpec::new("s3://models/llama")).unwrap();
+    for (k, v) in spec.as_object().unwrap() {
+        spec_json[k] = v.clone();
+    }
+    AIService::new(name, serde_json::from_value(spec_json).unwrap())
+}
+
+/// Polls the AIService until `done` holds for its status, or fails after `timeout` with the
+/// last status and the operator's log.
+async fn wait_for_status(
+    api: &Api<AIService>,
+    name: &str,
+    timeout: Duration,
+    operator: &OperatorProcess,
+    what: &str,
+    done: impl Fn(&ServingStatus) -> bool,
+) -> (ServingStatus, Duration) {
+    let started = Instant::now();
+    loop {
+        let status = api.get(name).await.unwrap().status.unwrap_or_default();
+        if done(&status) {
+            return (status, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "{what}: not within {timeout:?}; status {}\noperator log:\n{}",
+            serde_json::to_string_pretty(&status).unwrap(),
+            operator.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn condition<'a>(status: &'a ServingStatus, type_: &str) -> Option<(&'a str, &'a str)> {
+    status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.as_str(), c.reason.as_str()))
+}
+
+#[tokio::test]
+async fn manual_aiservice_runs_scales_by_kubectl_stays_quiet_and_cascades() {
+    let env = TestEnv::new("operator").await.unwrap();
+    crds(&env).await;
+    let operator =
+        OperatorProcess::start(&env, operator_binary(), &["--poll-interval=2s"]).unwrap();
+    let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
+    api.create(
+        &PostParams::default(),
+        &aiservice("llama", json!({"replicas": 2, "resources": {"gpu": 1}})),
+    )
+    .await
+    .unwrap();
+
+    let (status, _) = wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(60),
+        &operator,
+        "2 ready replicas",
+        |s| s.ready_replicas == Some(2) && condition(s, "Ready") == Some(("True", "Ready")),
+    )
+    .await;
+    assert_eq!(status.desired_replicas, Some(2));
+    assert_eq!(status.observed_generation, Some(1));
+    assert_eq!(
+        status.url.as_deref(),
+        Some(format!("http://llama.{}.svc:8080", env.namespace).as_str())
+    );
+    let deployment = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace)
+        .get("llama")
+        .await
+        .unwrap();
+    let container = &deployment.spec.template.spec.as_ref().unwrap().containers[0];
+    assert_eq!(
+        container
+            .resources
+            .as_ref()
+            .unwrap()
+            .limits
+            .as_ref()
+            .unwrap()["nvidia.com/gpu"]
+            .0,
+        "1"
+    );
+    assert!(
+        container
+            .env
+            .iter()
+            .flatten()
+            .any(|e| e.name == "MODEL_URI" && e.value.as_deref() == Some("s3://models/llama"))
+    );
+    let service = Api::<Service>::namespaced(env.client.clone(), &env.namespace)
+        .get("llama")
+        .await
+        .unwrap();
+    assert_eq!(
+        service.spec.unwrap().selector.unwrap()["app.kubernetes.io/instance"],
+        "llama"
+    );
+
+    // kubectl scale writes spec.replicas through the scale subresource; the operator follows.
+    env.kubectl(&["scale", "aisvc/llama", "--replicas=3"])
+        .unwrap();
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(60),
+        &operator,
+        "3 ready replicas",
+        |s| s.ready_replicas == Some(3) && s.desired_replicas == Some(3),
+    )
+    .await;
+
+    // Steady state: nothing changes, so the operator writes nothing.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let audit = env.audit_log().unwrap();
+    let start = audit.events().unwrap().len();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let writes: Vec<String> = audit
+        .events()
+        .unwrap()
+        .into_iter()
+        .skip(start)
+        .filter(|e| {
+            matches!(
+                e["verb"].as_str(),
+                Some("create" | "update" | "patch" | "delete")
+            )
+        })
+        .filter(|e| object_ref(e, "namespace") == env.namespace)
+        .filter(|e| {
+            let uri = e["requestURI"].as_str().unwrap_or_default();
+            uri.contains("fieldManager=aiservice-operator") || object_ref(e, "resource") == "events"
+        })
+        .map(|e| format!("{} {}", e["verb"], e["requestURI"]))
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "writes in steady state: {writes:#?}\nevents:\n{}\noperator log:\n{}",
+        env.kubectl(&["get", "events", "-o", "wide"])
+            .unwrap_or_default(),
+        operator.log()
+    );
+    let metrics = operator.metrics().unwrap();
+    assert!(
+        metrics.contains("aiservice_operator_reconciles_total"),
+        "{metrics}"
+    );
+
+    // Deleting the AIService deletes what the operator made for it.
+    api.delete("llama", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let deployments = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace);
+    let services = Api::<Service>::namespaced(env.client.clone(), &env.namespace);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while deployments.get_opt("llama").await.unwrap().is_some()
+        || services.get_opt("llama").await.unwrap().is_some()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the Deployment and Service outlived their AIService"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn auto_aiservice_scales_on_requests_per_second_to_zero_and_falls_back() {
+    let env = TestEnv::new("operator").await.unwrap();
+    crds(&env).await;
+    let server = CountingServer::start().unwrap();
+    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    let operator =
+        OperatorProcess::start(&env, operator_binary(), &["--poll-interval=2s"]).unwrap();
+    let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
+    api.create(
+        &PostParams::default(),
+        &aiservice(
+            "llama",
+            json!({
+                "replicas": 1,
+                "scaling": {
+                    "mode": "Auto",
+                    "minReplicas": 0,
+                    "maxReplicas": 8,
+                    "targetRequestsPerSecond": 10,
+                    "metric": {"prometheus": {
+                        "address": prometheus.url,
+                        "query": "sum(rate(http_requests_total[5s]))",
+                    }},
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 10}},
+                    "scaleToZeroAfterSeconds": 15,
+                    "fallbackReplicas": 2,
+                },
+            }),
+        ),
+    )
+    .await
+    .unwrap();
+
+    // 50 requests/s at 10 per replica: 5 replicas, all Ready on kwok, within one metric
+    // window (5 s) plus one poll (2 s) plus the time to ramp and for pods to become Ready.
+    let load = Load::start(&server.address, 50, Duration::from_secs(180));
+    let (status, took) = wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(45),
+        &operator,
+        "5 desired and 5 ready",
+        |s| s.desired_replicas == Some(5) && s.ready_replicas == Some(5),
+    )
+    .await;
+    eprintln!("5 desired and 5 ready after {took:?} of load");
+    assert_eq!(
+        condition(&status, "MetricsAvailable").map(|c| c.0),
+        Some("True")
+    );
+    assert!(status.last_scale_time.is_some());
+    let served_before = server.served();
+    assert!(served_before > 0);
+
+    // The load stops: the rate falls to 0 within the 5 s metric window; the replicas stay
+    // until the 10 s scale-down stabilization window has passed, then go down to 1 (the floor
+    // while the service has been quiet for less than scaleToZeroAfterSeconds), then to 0.
+    drop(load);
+    let stopped = Instant::now();
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(30),
+        &operator,
+        "the rate seen as 0",
+        |s| s.requests_per_second == Some(0.0),
+    )
+    .await;
+    let quiet_seen = stopped.elapsed();
+    let still = api.get("llama").await.unwrap().status.unwrap_or_default();
+    assert_eq!(
+        still.desired_replicas,
+        Some(5),
+        "no scale-down inside the stabilization window"
+    );
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(60),
+        &operator,
+        "scaled down to 1",
+        |s| s.desired_replicas == Some(1),
+    )
+    .await;
+    let down = stopped.elapsed();
+    let (zero, _) = wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(60),
+        &operator,
+        "scaled to zero",
+        |s| s.desired_replicas == Some(0) && s.ready_replicas == Some(0),
+    )
+    .await;
+    let to_zero = stopped.elapsed();
+    eprintln!(
+        "after the load stopped: rate 0 seen at {quiet_seen:?}, 1 replica at {down:?}, 0 at {to_zero:?}"
+    );
+    // The last recommendation of 5 was made while the load ran, so the window ends no
+    // earlier than 10 s after it stopped; the quiet period starts when the rate reads 0.
+    assert!(
+        down >= Duration::from_secs(10),
+        "scaled down {down:?} after the load stopped, inside the 10 s stabilization window"
+    );
+    assert!(
+        to_zero >= Duration::from_secs(15) && to_zero > down,
+        "scaled to zero {to_zero:?} after the load stopped, before 15 s of quiet"
+    );
+    assert_eq!(condition(&zero, "Ready"), Some(("True", "ScaledToZero")));
+
+    // Prometheus stops: the metric is unavailable and the fallback count applies.
+    drop(prometheus);
+    let (fallback, _) = wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(30),
+        &operator,
+        "the fallback",
+        |s| s.desired_replicas == Some(2),
+    )
+    .await;
+    assert_eq!(
+        condition(&fallback, "MetricsAvailable"),
+        Some(("False", "MetricUnavailable"))
+    );
+}
