@@ -6,7 +6,7 @@
 //! replicas. It never writes `spec`. In steady state it writes nothing: every write is
 //! skipped when the object already says what it would write.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -18,6 +18,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::Serialize;
@@ -77,22 +78,42 @@ struct Memory {
     failures: u32,
 }
 
+/// How many reconciles pass between two sweeps of the memory of deleted objects.
+const SWEEP_EVERY: u64 = 64;
+
 /// Shared by every reconcile of one kind.
-pub struct Context {
+pub struct Context<S: Served> {
     client: Client,
     settings: Settings,
     recorder: Recorder,
     memory: Mutex<HashMap<String, Memory>>,
+    /// The controller's cache of the watched objects, to forget deleted ones.
+    objects: Store<S>,
     stats: Arc<Stats>,
 }
 
-impl Context {
+impl<S: Served> Context<S> {
     fn remember<T>(&self, key: &str, f: impl FnOnce(&mut Memory) -> T) -> T {
         let mut memory = self
             .memory
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(memory.entry(key.to_string()).or_default())
+    }
+
+    /// Drops what is remembered of objects that no longer exist, so memory stays bounded by
+    /// the objects watched (the controller is never told about a deletion otherwise).
+    fn forget_deleted(&self) {
+        let live: HashSet<String> = self
+            .objects
+            .state()
+            .iter()
+            .map(|object| memory_key(object.as_ref()))
+            .collect();
+        self.memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|key, _| live.contains(key));
     }
 }
 
@@ -121,19 +142,20 @@ pub async fn run<S: Served>(
         controller: MANAGER.into(),
         instance: std::env::var("POD_NAME").ok(),
     };
+    let controller = Controller::new(objects, watcher::Config::default())
+        .owns(deployments, ours.clone())
+        .owns(services, ours)
+        .graceful_shutdown_on(shutdown);
     let context = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
         settings,
         memory: Mutex::default(),
+        objects: controller.store(),
         stats: stats.clone(),
     });
     let kind = S::kind(&()).to_string();
-    let results = Controller::new(objects, watcher::Config::default())
-        .owns(deployments, ours.clone())
-        .owns(services, ours)
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile::<S>, error_policy::<S>, context);
+    let results = controller.run(reconcile::<S>, error_policy::<S>, context);
     tokio::pin!(results);
     while let Some(result) = results.next().await {
         if let Err(e) = result {
@@ -152,8 +174,11 @@ fn memory_key<S: Served>(object: &S) -> String {
     )
 }
 
-async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context>) -> Result<Action, Error> {
+async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context<S>>) -> Result<Action, Error> {
     ctx.stats.reconciles.inc();
+    if ctx.stats.reconciles.get().is_multiple_of(SWEEP_EVERY) {
+        ctx.forget_deleted();
+    }
     let action = reconcile_object(object.as_ref(), &ctx).await;
     ctx.remember(&memory_key(object.as_ref()), |m| {
         if action.is_ok() {
@@ -163,7 +188,7 @@ async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context>) -> Result<Actio
     action
 }
 
-fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context>) -> Action {
+fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context<S>>) -> Action {
     ctx.stats.errors.inc();
     let failures = ctx.remember(&memory_key(object.as_ref()), |m| {
         m.failures = m.failures.saturating_add(1);
@@ -179,7 +204,7 @@ fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context>) -> 
     Action::requeue(backoff)
 }
 
-async fn reconcile_object<S: Served>(object: &S, ctx: &Context) -> Result<Action, Error> {
+async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Action, Error> {
     let name = object.name_any();
     let namespace = object
         .namespace()
@@ -220,7 +245,14 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context) -> Result<Action
 
     let desired_deployment =
         workload::deployment(object, decision.desired, &ctx.settings.default_image);
-    apply_if_changed(&deployments, &name, desired_deployment, live.as_ref(), ctx).await?;
+    apply_if_changed(
+        &deployments,
+        &name,
+        desired_deployment,
+        live.as_ref(),
+        &ctx.stats,
+    )
+    .await?;
     let services = Api::<Service>::namespaced(ctx.client.clone(), &namespace);
     let live_service = services
         .get_opt(&name)
@@ -231,7 +263,7 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context) -> Result<Action
         &name,
         workload::service(object),
         live_service.as_ref(),
-        ctx,
+        &ctx.stats,
     )
     .await?;
 
@@ -292,7 +324,7 @@ async fn apply_if_changed<K>(
     name: &str,
     mut desired: K,
     live: Option<&K>,
-    ctx: &Context,
+    stats: &Stats,
 ) -> Result<(), Error>
 where
     K: Resource<DynamicType = ()>
@@ -313,7 +345,7 @@ where
     api.patch(name, &apply_params(), &Patch::Apply(&patch))
         .await
         .map_err(kube_error(format!("applying {} {name}", K::kind(&()))))?;
-    ctx.stats.writes.inc();
+    stats.writes.inc();
     Ok(())
 }
 
@@ -331,7 +363,7 @@ async fn measure<S: Served>(
     object: &S,
     metric: &Option<Metric>,
     key: &str,
-    ctx: &Context,
+    ctx: &Context<S>,
 ) -> Result<f64, String> {
     let name = object.name_any();
     let namespace = object.namespace().unwrap_or_default();
@@ -408,7 +440,13 @@ fn is_ready(pod: &Pod) -> bool {
         })
 }
 
-async fn publish<S: Served>(ctx: &Context, object: &S, type_: EventType, reason: &str, note: &str) {
+async fn publish<S: Served>(
+    ctx: &Context<S>,
+    object: &S,
+    type_: EventType,
+    reason: &str,
+    note: &str,
+) {
     let event = Event {
         type_,
         reason: reason.into(),
