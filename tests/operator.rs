@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use aiservice::api::{AIService, AIServiceSpec, ServingStatus};
 use aiservice_testenv::{CountingServer, Load, OperatorProcess, Prometheus, TestEnv, object_ref};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Service;
 use kube::Api;
 use kube::api::{DeleteParams, PostParams};
@@ -336,4 +337,131 @@ async fn auto_aiservice_scales_on_requests_per_second_to_zero_and_falls_back() {
         condition(&fallback, "MetricsAvailable"),
         Some(("False", "MetricUnavailable"))
     );
+}
+
+/// The holder of the operator's Lease in `env`'s namespace, if any.
+async fn lease_holder(env: &TestEnv) -> Option<String> {
+    let leases: Api<Lease> = Api::namespaced(env.client.clone(), &env.namespace);
+    leases
+        .get_opt("aiservice-operator")
+        .await
+        .unwrap()
+        .and_then(|l| l.spec?.holder_identity)
+        .filter(|h| !h.is_empty())
+}
+
+/// Two replicas with leader election: only the leader writes; killing it hands over to the
+/// standby within the lease duration (plus one retry period), and the standby goes on from
+/// where the leader was, neither repeating nor dropping a scale decision.
+#[tokio::test]
+async fn killing_the_leader_hands_over_to_the_standby() {
+    let env = TestEnv::new("operator").await.unwrap();
+    crds(&env).await;
+    let server = CountingServer::start().unwrap();
+    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    let flags = [
+        "--poll-interval=2s",
+        "--leader-elect",
+        "--leader-elect-duration=6s",
+    ];
+    let mut first = OperatorProcess::start(&env, operator_binary(), &flags).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let leader = loop {
+        if let Some(holder) = lease_holder(&env).await {
+            break holder;
+        }
+        assert!(Instant::now() < deadline, "no leader:\n{}", first.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let second = OperatorProcess::start(&env, operator_binary(), &flags).unwrap();
+
+    let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
+    api.create(
+        &PostParams::default(),
+        &aiservice(
+            "llama",
+            json!({
+                "replicas": 1,
+                "scaling": {
+                    "mode": "Auto",
+                    "minReplicas": 1,
+                    "maxReplicas": 8,
+                    "targetRequestsPerSecond": 10,
+                    "metric": {"prometheus": {
+                        "address": prometheus.url,
+                        "query": "sum(rate(http_requests_total[5s]))",
+                    }},
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 10}},
+                },
+            }),
+        ),
+    )
+    .await
+    .unwrap();
+    let load = Load::start(&server.address, 50, Duration::from_secs(180));
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(45),
+        &first,
+        "5 ready under the first leader",
+        |s| s.desired_replicas == Some(5) && s.ready_replicas == Some(5),
+    )
+    .await;
+    assert_eq!(
+        second.counter("aiservice_operator_writes_total").unwrap(),
+        0,
+        "the standby wrote while the leader led:\n{}",
+        second.log()
+    );
+    let scale_events = |env: &TestEnv| {
+        let events = env
+            .kubectl(&[
+                "get",
+                "events",
+                "--field-selector=reason=ScaleUp",
+                "-o",
+                "name",
+            ])
+            .unwrap();
+        events.lines().count()
+    };
+    let before = scale_events(&env);
+
+    first.kill();
+    let killed = Instant::now();
+    let handover = loop {
+        if lease_holder(&env).await.is_some_and(|h| h != leader) {
+            break killed.elapsed();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "no handover:\n{}",
+            second.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    eprintln!("the standby leads {handover:?} after the leader was killed");
+    assert!(
+        handover <= Duration::from_secs(6 + 2 + 1),
+        "handover took {handover:?}, more than the 6 s lease plus a 2 s retry period"
+    );
+
+    // Under the same load the new leader keeps 5 replicas: no decision repeated or undone.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let steady = api.get("llama").await.unwrap().status.unwrap_or_default();
+    assert_eq!(steady.desired_replicas, Some(5), "{}", second.log());
+    assert_eq!(scale_events(&env), before, "a scale-up was repeated");
+    // And it acts: without load it scales down after the stabilization window.
+    drop(load);
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(60),
+        &second,
+        "scaled down by the new leader",
+        |s| s.desired_replicas == Some(1),
+    )
+    .await;
+    assert!(second.counter("aiservice_operator_writes_total").unwrap() > 0);
 }

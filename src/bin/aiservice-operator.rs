@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aiservice::operator::controller::Settings;
+use aiservice::operator::leader::Election;
 use aiservice::operator::run::{Options, run};
 use clap::{Parser, Subcommand};
 
@@ -41,6 +42,22 @@ struct Args {
     /// The serving image of objects that name none.
     #[arg(long, default_value = "ghcr.io/example/model-server:1")]
     default_image: String,
+
+    /// Act only while holding a Lease, so that of several replicas one acts.
+    #[arg(long)]
+    leader_elect: bool,
+
+    /// The namespace of the Lease. Unset: the watched namespace, else aiservice-system.
+    #[arg(long, env = "POD_NAMESPACE")]
+    leader_elect_namespace: Option<String>,
+
+    /// The name of the Lease.
+    #[arg(long, default_value = "aiservice-operator")]
+    leader_elect_lease: String,
+
+    /// How long the Lease holds without renewal; a standby takes over after it.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    leader_elect_duration: Duration,
 
     /// Log filter, such as info or aiservice=debug.
     #[arg(long, env = "RUST_LOG", default_value = "info")]
@@ -93,6 +110,19 @@ fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
         .with_writer(std::io::stderr)
         .init();
+    let election = args.leader_elect.then(|| Election {
+        namespace: args
+            .leader_elect_namespace
+            .clone()
+            .or_else(|| args.namespace.clone())
+            .unwrap_or_else(|| "aiservice-system".into()),
+        name: args.leader_elect_lease.clone(),
+        identity: std::env::var("POD_NAME").unwrap_or_else(|_| {
+            let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+            format!("{}-{}", host.trim(), std::process::id())
+        }),
+        duration: args.leader_elect_duration,
+    });
     let options = Options {
         kubeconfig: args.kubeconfig,
         context: args.context,
@@ -102,6 +132,7 @@ fn main() {
             poll_interval: args.poll_interval,
             default_image: args.default_image,
         },
+        election,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,9 +1,11 @@
 //! The AIService operator: watches AIServices and ModelServings and runs each as a Deployment
 //! and a Service (`workload`), deciding replicas with a pure function (`scaling`) from the
 //! requests per second its metric source reports (`metric_source`); `controller` is the
-//! reconcile loop, `run` the process around it, `stats` its `/metrics`.
+//! reconcile loop, `run` the process around it, `leader` its leader election on a Lease,
+//! `stats` its `/metrics`.
 
 pub mod controller;
+pub mod leader;
 pub mod metric_source;
 pub mod run;
 pub mod scaling;

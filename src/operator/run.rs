@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{AIService, ModelServing};
 
 use super::controller::{self, Settings};
+use super::leader::{self, Election};
 use super::stats::Stats;
 
 /// Where the operator connects and serves.
@@ -25,6 +26,8 @@ pub struct Options {
     /// Where `/metrics` and `/healthz` are served.
     pub metrics_address: SocketAddr,
     pub settings: Settings,
+    /// Act only while holding this Lease; `None`: act at once (one replica).
+    pub election: Option<Election>,
 }
 
 /// Runs until SIGTERM or Ctrl-C, then lets running reconciles finish.
@@ -53,7 +56,24 @@ pub async fn run(options: Options) -> Result<(), String> {
         options.metrics_address
     );
 
-    let (a, b) = (stop.clone(), stop.clone());
+    // Controllers run while `act` holds: until the stop, or until leadership is lost.
+    let act = stop.child_token();
+    let keeper = match &options.election {
+        Some(election) => {
+            if !leader::acquire(&client, election, &stop).await {
+                let _ = server.await;
+                return Ok(());
+            }
+            Some(tokio::spawn(leader::keep(
+                client.clone(),
+                election.clone(),
+                stop.clone(),
+                act.clone(),
+            )))
+        }
+        None => None,
+    };
+    let (a, b) = (act.clone(), act.clone());
     tokio::join!(
         controller::run::<AIService>(
             client.clone(),
@@ -65,8 +85,16 @@ pub async fn run(options: Options) -> Result<(), String> {
             b.cancelled().await
         }),
     );
+    let lost = act.is_cancelled() && !stop.is_cancelled();
     stop.cancel();
+    if let Some(keeper) = keeper {
+        // On a stop it gives the Lease up, so a standby takes over at once.
+        let _ = keeper.await;
+    }
     let _ = server.await;
+    if lost {
+        return Err("lost leadership; exiting so that this replica restarts as a standby".into());
+    }
     Ok(())
 }
 

@@ -58,6 +58,19 @@ impl OperatorProcess {
         tail(&self.component.log, 40)
     }
 
+    /// Kills the operator outright (SIGKILL), as a crash or a lost node would.
+    pub fn kill(&mut self) {
+        self.component.kill();
+    }
+
+    /// One counter of `/metrics`.
+    pub fn counter(&self, name: &str) -> Result<u64> {
+        let text = self.metrics()?;
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("/metrics has no {name}:\n{text}"))
+    }
+
     /// `/metrics` as text.
     pub fn metrics(&self) -> Result<String> {
         Ok(ureq::get(format!("{}/metrics", self.url))

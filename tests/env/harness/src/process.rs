@@ -67,6 +67,13 @@ impl Component {
         Ok(())
     }
 
+    /// SIGKILL to the whole process group: a crash, no chance to clean up.
+    pub fn kill(&mut self) {
+        let pgid = self.child.id() as libc::pid_t;
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM to the whole process group, then SIGKILL if it has not exited in `grace`.
     pub fn stop(&mut self, grace: Duration) {
         let pgid = self.child.id() as libc::pid_t;
