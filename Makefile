@@ -51,9 +51,11 @@ sdk:
 	tests/env/gen-sdk
 
 ## Regenerate the committed AIService and ModelServing CRDs in schema/crds/ from the Rust types
-## in src/api (a unit test fails when they are stale).
+## in src/api, and the operator's install bundle schema/operator.yaml (unit tests fail when
+## either is stale).
 crds:
 	cargo run -q --bin aiservice-operator -- crds --out schema/crds
+	cargo run -q --bin aiservice-operator -- bundle > schema/operator.yaml
 
 ## Fuzz property-value decoding for 60 s (nightly toolchain; cargo-fuzz from the tool cache).
 fuzz:

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use aiservice::operator::bundle;
 use aiservice::operator::controller::Settings;
 use aiservice::operator::leader::Election;
 use aiservice::operator::run::{Options, run};
@@ -72,6 +73,8 @@ enum Command {
         #[arg(long, default_value = aiservice::api::CRD_DIR)]
         out: PathBuf,
     },
+    /// Print what installs the operator (CRDs, namespace, RBAC, Deployment) as YAML.
+    Bundle,
 }
 
 /// `15s`, `500ms`, `2m`: a number and a unit.
@@ -93,18 +96,25 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 fn main() {
     let args = Args::parse();
-    if let Some(Command::Crds { out }) = &args.command {
-        match aiservice::api::write_crds(out) {
-            Ok(files) => files.iter().for_each(|f| println!("{}", f.display())),
-            Err(e) => {
-                eprintln!(
-                    "aiservice-operator: writing the CRDs to {}: {e}",
-                    out.display()
-                );
-                std::process::exit(1);
+    match &args.command {
+        Some(Command::Crds { out }) => {
+            match aiservice::api::write_crds(out) {
+                Ok(files) => files.iter().for_each(|f| println!("{}", f.display())),
+                Err(e) => {
+                    eprintln!(
+                        "aiservice-operator: writing the CRDs to {}: {e}",
+                        out.display()
+                    );
+                    std::process::exit(1);
+                }
             }
+            return;
         }
-        return;
+        Some(Command::Bundle) => {
+            print!("{}", bundle::yaml(&bundle::BundleSettings::default()));
+            return;
+        }
+        None => {}
     }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))

@@ -2,8 +2,9 @@
 //! and a Service (`workload`), deciding replicas with a pure function (`scaling`) from the
 //! requests per second its metric source reports (`metric_source`); `controller` is the
 //! reconcile loop, `run` the process around it, `leader` its leader election on a Lease,
-//! `stats` its `/metrics`.
+//! `stats` its `/metrics`, and `bundle` what installs it in a cluster.
 
+pub mod bundle;
 pub mod controller;
 pub mod leader;
 pub mod metric_source;
