@@ -27,6 +27,22 @@ pub enum NotReady {
     Kube(KubeError),
 }
 
+impl NotReady {
+    /// Why waiting ended, for the user, given the timeout that applied.
+    pub fn explain(self, timeout: Duration) -> String {
+        match self {
+            NotReady::Failed(reason) => reason,
+            NotReady::TimedOut(waiting_for) => format!(
+                "timed out after {}s waiting for {waiting_for}",
+                timeout.as_secs()
+            ),
+            NotReady::Cancelled => "the engine cancelled the wait".to_string(),
+            NotReady::Gone => "the object was deleted while waiting for it".to_string(),
+            NotReady::Kube(e) => e.to_string(),
+        }
+    }
+}
+
 impl KubeLayer {
     /// Polls the object until `rule` says it is ready, it failed, `timeout` passed, or the
     /// engine cancelled. Returns the last live object either way.

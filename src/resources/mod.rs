@@ -7,6 +7,7 @@ mod diff;
 mod naming;
 mod object;
 pub mod openapi;
+mod operator;
 mod typed;
 
 pub use naming::label_problem as namespace_problem;
@@ -19,10 +20,19 @@ static CRD: KubeObject<crd::Crd> = KubeObject::new();
 static CUSTOM_RESOURCE: KubeObject<custom_resource::CustomResource> = KubeObject::new();
 static AI_SERVICE: KubeObject<typed::Typed<typed::AIServiceKind>> = KubeObject::new();
 static MODEL_SERVING: KubeObject<typed::Typed<typed::ModelServingKind>> = KubeObject::new();
+static OPERATOR: operator::Operator = operator::Operator;
+
+pub use operator::TOKEN as OPERATOR_TOKEN;
 
 /// Every resource, in the order the schema lists them.
-pub fn all() -> [&'static dyn Resource; 4] {
-    [&CRD, &CUSTOM_RESOURCE, &AI_SERVICE, &MODEL_SERVING]
+pub fn all() -> [&'static dyn Resource; 5] {
+    [
+        &CRD,
+        &CUSTOM_RESOURCE,
+        &AI_SERVICE,
+        &MODEL_SERVING,
+        &OPERATOR,
+    ]
 }
 
 /// The resource with this Pulumi type token.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::kube::{ApplyOptions, NotReady, ObjectRef, ObjectType, Readiness};
+use crate::kube::{ApplyOptions, ObjectRef, ObjectType, Readiness};
 use crate::resource::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
@@ -258,21 +258,9 @@ async fn apply<S: Shape>(
                 outputs = object_of(&last);
                 carry_secrets(inputs, &mut outputs);
             }
-            let reason = match why {
-                NotReady::Failed(reason) => reason,
-                NotReady::TimedOut(waiting_for) => {
-                    format!(
-                        "timed out after {}s waiting for {waiting_for}",
-                        timeout.as_secs()
-                    )
-                }
-                NotReady::Cancelled => "the engine cancelled the wait".to_string(),
-                NotReady::Gone => "the object was deleted while waiting for it".to_string(),
-                NotReady::Kube(e) => e.to_string(),
-            };
             Err(ResourceError::NotReady {
                 state: State { id, outputs },
-                reasons: vec![format!("{}: {reason}", object.describe())],
+                reasons: vec![format!("{}: {}", object.describe(), why.explain(timeout))],
             })
         }
     }

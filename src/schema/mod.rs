@@ -105,6 +105,9 @@ struct Shape {
 }
 
 fn resource_schema(token: &str, kinds: &[crd::KindTypes]) -> Value {
+    if token == resources::OPERATOR_TOKEN {
+        return operator_schema();
+    }
     let shape = resource_shape(token, kinds);
     let meta = described(
         type_ref(&types::token_for(kubernetes::OBJECT_META)),
@@ -127,6 +130,28 @@ fn resource_schema(token: &str, kinds: &[crd::KindTypes]) -> Value {
         "requiredInputs": shape.required_inputs,
         "properties": outputs,
         "required": ["apiVersion", "kind", "metadata"],
+    })
+}
+
+/// `aiservice:index:Operator`: the installation's settings in, the same plus the objects out.
+fn operator_schema() -> Value {
+    let defaults = crate::operator::bundle::BundleSettings::default();
+    let inputs = json!({
+        "image": described(json!({"type": "string"}), &format!("The operator's container image. Default `{}`.", defaults.image)),
+        "replicas": described(json!({"type": "integer"}), "How many operator pods run (1 to 10); one acts, the others stand by (leader election). Default 1."),
+        "namespace": described(json!({"type": "string"}), &format!("The namespace the operator runs in, created with it. Changing it reinstalls the operator. Default `{}`.", defaults.namespace)),
+        "logLevel": described(json!({"type": "string"}), "The operator's log filter, such as `info` or `aiservice=debug`. Default `info`."),
+    });
+    let mut outputs = inputs.clone();
+    outputs["objects"] = described(
+        json!({"type": "array", "items": {"type": "string"}}),
+        "The objects installed, as `Kind name` or `Kind namespace/name`, in the order they are applied.",
+    );
+    json!({
+        "description": "The aiservice operator, installed as one unit: the AIService and ModelServing CRDs, a namespace, a ServiceAccount, least-privilege RBAC and the operator Deployment, applied in that order and awaited until the Deployment is available; deleted in reverse order. `schema/operator.yaml` is the same bundle for kubectl.",
+        "inputProperties": inputs,
+        "properties": outputs,
+        "required": ["image", "replicas", "namespace", "logLevel", "objects"],
     })
 }
 

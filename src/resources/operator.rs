@@ -1,0 +1,350 @@
+//! `aiservice:index:Operator`: installs the operator as one unit, the objects of
+//! `operator::bundle` (our CRDs, a namespace, a ServiceAccount, RBAC, the Deployment). Create
+//! and update server-side apply them in order and wait until the CRDs are Established and the
+//! Deployment is available; delete removes them in reverse order, each waited for. It is a
+//! custom resource, not a component: the provider has no resource types for namespaces or
+//! Deployments to make children of.
+
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use crate::kube::{ApplyOptions, ObjectRef, Readiness};
+use crate::operator::bundle::{self, BundleSettings};
+use crate::resource::{
+    CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
+};
+use crate::value::{Object, PropertyPath, Value};
+
+use super::crd::Crd;
+use super::object::Shape;
+use super::{diff, naming};
+
+pub const TOKEN: &str = "aiservice:index:Operator";
+/// How long the whole installation may take when the program sets no custom timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Moving the operator to another namespace is a new installation.
+const REPLACE_PATHS: &[&str] = &["namespace"];
+
+pub struct Operator;
+
+/// The inputs with their defaults, as the bundle takes them.
+fn settings(inputs: &Object) -> BundleSettings {
+    let defaults = BundleSettings::default();
+    let text = |key: &str, default: String| {
+        inputs
+            .get(key)
+            .and_then(Value::as_str)
+            .map_or(default, str::to_string)
+    };
+    BundleSettings {
+        image: text("image", defaults.image),
+        replicas: match inputs.get("replicas") {
+            Some(Value::Number(n)) => *n as i32,
+            _ => defaults.replicas,
+        },
+        namespace: text("namespace", defaults.namespace),
+        log_level: text("logLevel", defaults.log_level),
+    }
+}
+
+fn with_defaults(mut inputs: Object) -> Object {
+    let defaults = BundleSettings::default();
+    for (key, value) in [
+        ("image", Value::String(defaults.image)),
+        ("replicas", Value::Number(f64::from(defaults.replicas))),
+        ("namespace", Value::String(defaults.namespace)),
+        ("logLevel", Value::String(defaults.log_level)),
+    ] {
+        if matches!(inputs.get(key), None | Some(Value::Null)) {
+            inputs.insert(key.into(), value);
+        }
+    }
+    inputs
+}
+
+fn check_inputs(inputs: &Object, failures: &mut Vec<CheckFailure>) {
+    let mut fail = |key: &str, reason: String| {
+        failures.push(CheckFailure::new(PropertyPath::dotted(key), reason))
+    };
+    for key in ["image", "logLevel"] {
+        match inputs.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            Some(Value::Unknown) => {}
+            Some(other) => fail(
+                key,
+                format!("expected a non-empty string, got {}", other.type_name()),
+            ),
+            None => {}
+        }
+    }
+    match inputs.get("replicas") {
+        Some(Value::Number(n)) if n.fract() == 0.0 && (1.0..=10.0).contains(n) => {}
+        Some(Value::Unknown) => {}
+        Some(Value::Number(n)) => fail(
+            "replicas",
+            format!("must be a whole number from 1 to 10, got {n}"),
+        ),
+        Some(other) => fail(
+            "replicas",
+            format!("expected an integer, got {}", other.type_name()),
+        ),
+        None => {}
+    }
+    match inputs.get("namespace") {
+        Some(Value::String(ns)) => {
+            if let Some(problem) = naming::label_problem(ns) {
+                fail(
+                    "namespace",
+                    format!("not a valid namespace name: {problem}"),
+                );
+            }
+        }
+        Some(Value::Unknown) => {}
+        Some(other) => fail(
+            "namespace",
+            format!("expected a string, got {}", other.type_name()),
+        ),
+        None => {}
+    }
+    for key in inputs.keys() {
+        if !["image", "replicas", "namespace", "logLevel"].contains(&key.as_str()) {
+            fail(
+                key,
+                "not an input of Operator (image, replicas, namespace, logLevel)".into(),
+            );
+        }
+    }
+}
+
+/// The outputs: the settings and the objects installed.
+fn outputs(inputs: &Object) -> Object {
+    let mut outputs = inputs.clone();
+    let objects = bundle::describe(&bundle::objects(&settings(inputs)));
+    outputs.insert(
+        "objects".into(),
+        Value::Array(objects.into_iter().map(Value::String).collect()),
+    );
+    outputs
+}
+
+/// Where one object of the bundle lives, as the cluster serves its type.
+async fn object_ref(ctx: &Context, object: &Json) -> Result<ObjectRef, ResourceError> {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let name = object["metadata"]["name"].as_str().unwrap_or_default();
+    let object_type =
+        ctx.kube
+            .discover(api_version, kind)
+            .await?
+            .ok_or_else(|| ResourceError::Invalid {
+                path: PropertyPath::root(),
+                reason: format!("the cluster serves no {kind} in {api_version}"),
+            })?;
+    Ok(ObjectRef {
+        object_type,
+        namespace: object["metadata"]["namespace"].as_str().map(str::to_string),
+        name: name.to_string(),
+    })
+}
+
+/// The operator Deployment is available with every replica up to date.
+fn deployment_readiness(live: &Json) -> Readiness {
+    let wanted = live["spec"]["replicas"].as_i64().unwrap_or(1);
+    let status = &live["status"];
+    let current = status["observedGeneration"].as_i64() >= live["metadata"]["generation"].as_i64();
+    let available = status["availableReplicas"].as_i64().unwrap_or(0);
+    let updated = status["updatedReplicas"].as_i64().unwrap_or(0);
+    if current && available >= wanted && updated >= wanted {
+        Readiness::Ready
+    } else {
+        Readiness::Waiting(format!(
+            "the operator Deployment: {available} of {wanted} replicas available"
+        ))
+    }
+}
+
+async fn install(ctx: &Context, inputs: &Object, preview: bool) -> Result<State, ResourceError> {
+    let settings = settings(inputs);
+    let state = State {
+        id: settings.namespace.clone(),
+        outputs: outputs(inputs),
+    };
+    if preview || Value::Object(inputs.clone()).contains_unknown() {
+        return Ok(state);
+    }
+    let timeout = ctx.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let objects = bundle::objects(&settings);
+    ctx.progress
+        .info(&format!("applying {} objects", objects.len()));
+    for object in &objects {
+        let target = object_ref(ctx, object).await?;
+        ctx.kube
+            .apply(&target, object, ApplyOptions::default())
+            .await?;
+        let rule: Option<fn(&Json) -> Readiness> = match object["kind"].as_str() {
+            Some("CustomResourceDefinition") => Some(Crd::readiness),
+            Some("Deployment") => Some(deployment_readiness),
+            _ => None,
+        };
+        if let Some(rule) = rule {
+            ctx.progress
+                .info(&format!("waiting for {}", target.describe()));
+            if let Err((why, _)) = ctx
+                .kube
+                .wait_until(&target, rule, timeout, &ctx.cancel)
+                .await
+            {
+                return Err(ResourceError::NotReady {
+                    state,
+                    reasons: vec![format!("{}: {}", target.describe(), why.explain(timeout))],
+                });
+            }
+        }
+    }
+    Ok(state)
+}
+
+#[async_trait::async_trait]
+impl Resource for Operator {
+    fn token(&self) -> &'static str {
+        TOKEN
+    }
+
+    async fn check(&self, _ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError> {
+        let mut failures = Vec::new();
+        check_inputs(&req.news, &mut failures);
+        Ok(Checked {
+            inputs: with_defaults(req.news),
+            failures,
+        })
+    }
+
+    fn diff(&self, old_inputs: &Object, old: &State, news: &Object) -> Diff {
+        let olds = if old_inputs.is_empty() {
+            &old.outputs
+        } else {
+            old_inputs
+        };
+        let changes = diff::changes(olds, news, old_inputs.is_empty(), REPLACE_PATHS);
+        // The CRDs and cluster role keep their names in any namespace: delete first.
+        let delete_before_replace = changes.iter().any(|c| c.replace);
+        Diff {
+            changes,
+            delete_before_replace,
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        inputs: &Object,
+        preview: bool,
+    ) -> Result<State, ResourceError> {
+        install(ctx, inputs, preview).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        old_inputs: &Object,
+    ) -> Result<Option<ReadResult>, ResourceError> {
+        let mut inputs = with_defaults(old_inputs.clone());
+        if old_inputs.is_empty() {
+            // An import by namespace: the installation found there, with default settings.
+            inputs.insert("namespace".into(), Value::String(id.to_string()));
+        }
+        let objects = bundle::objects(&settings(&inputs));
+        let Some(deployment) = objects.last() else {
+            return Ok(None);
+        };
+        let target = object_ref(ctx, deployment).await?;
+        if ctx.kube.get(&target).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(ReadResult {
+            state: State {
+                id: id.to_string(),
+                outputs: outputs(&inputs),
+            },
+            inputs,
+        }))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        _old: &State,
+        news: &Object,
+        preview: bool,
+    ) -> Result<State, ResourceError> {
+        install(ctx, news, preview).await
+    }
+
+    async fn delete(&self, ctx: &Context, old: &State) -> Result<(), ResourceError> {
+        let timeout = ctx.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let objects = bundle::objects(&settings(&old.outputs));
+        ctx.progress.info(&format!(
+            "deleting {} objects in reverse order, waiting for each",
+            objects.len()
+        ));
+        for object in objects.iter().rev() {
+            let target = object_ref(ctx, object).await?;
+            ctx.kube
+                .delete_and_wait(&target, timeout, &ctx.cancel)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(json: serde_json::Value) -> Object {
+        match Value::from_json(&json) {
+            Value::Object(o) => o,
+            _ => unreachable!("an object literal"),
+        }
+    }
+
+    #[test]
+    fn unset_inputs_take_the_defaults() {
+        let filled = with_defaults(inputs(serde_json::json!({"replicas": 2})));
+        let settings = settings(&filled);
+        assert_eq!(settings.replicas, 2);
+        assert_eq!(settings.namespace, bundle::DEFAULT_NAMESPACE);
+        assert_eq!(settings.log_level, "info");
+    }
+
+    #[test]
+    fn bad_inputs_name_the_property() {
+        let mut failures = Vec::new();
+        check_inputs(
+            &inputs(
+                serde_json::json!({"replicas": 0, "namespace": "Not_Valid", "image": "", "extra": 1}),
+            ),
+            &mut failures,
+        );
+        let found: Vec<String> = failures.iter().map(|f| f.path.to_string()).collect();
+        assert_eq!(found, ["image", "replicas", "namespace", "extra"]);
+    }
+
+    #[test]
+    fn the_deployment_is_ready_when_every_replica_is_available_and_current() {
+        let live = serde_json::json!({
+            "metadata": {"generation": 2},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "availableReplicas": 2, "updatedReplicas": 2},
+        });
+        assert_eq!(deployment_readiness(&live), Readiness::Ready);
+        let mut behind = live.clone();
+        behind["status"]["observedGeneration"] = serde_json::json!(1);
+        assert!(matches!(
+            deployment_readiness(&behind),
+            Readiness::Waiting(_)
+        ));
+    }
+}
