@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aiservice::api::{AIService, AIServiceSpec, ServingStatus};
-use aiservice_testenv::{CountingServer, Load, OperatorProcess, Prometheus, TestEnv, object_ref};
+use aiservice_testenv::{
+    CountingServer, Load, OperatorProcess, Prometheus, PulumiStack, TestEnv, object_ref,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Service;
@@ -464,4 +466,86 @@ async fn killing_the_leader_hands_over_to_the_standby() {
     )
     .await;
     assert!(second.counter("aiservice_operator_writes_total").unwrap() > 0);
+}
+
+/// With the operator running, `pulumi up` of a typed AIService waits until the operator
+/// reports it Ready for the applied generation; after the operator scaled it under load, the
+/// next `up` has nothing to change (the program owns the spec, the operator the replicas).
+#[tokio::test]
+async fn pulumi_up_waits_for_the_operator_and_its_scaling_is_never_drift() {
+    let env = TestEnv::new("operator").await.unwrap();
+    crds(&env).await;
+    let server = CountingServer::start().unwrap();
+    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    let operator = OperatorProcess::start(
+        &env,
+        operator_binary(),
+        &[
+            "--poll-interval=2s",
+            "--leader-elect",
+            "--leader-elect-duration=6s",
+        ],
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while lease_holder(&env).await.is_none() {
+        assert!(Instant::now() < deadline, "no leader:\n{}", operator.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let stack = PulumiStack::new(
+        &env,
+        &common::repo("tests/programs/aiservice-auto"),
+        common::our_bins(),
+    )
+    .unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    stack
+        .run_ok(&["config", "set", "prometheus", &prometheus.url])
+        .unwrap();
+    stack.up().unwrap();
+    let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
+    let status = api.get("llama").await.unwrap().status.unwrap_or_default();
+    assert_eq!(
+        status.observed_generation,
+        Some(1),
+        "up returned before the operator saw it"
+    );
+    assert_eq!(condition(&status, "Ready").map(|c| c.0), Some("True"));
+
+    let load = Load::start(&server.address, 50, Duration::from_secs(180));
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(45),
+        &operator,
+        "5 ready",
+        |s| s.desired_replicas == Some(5) && s.ready_replicas == Some(5),
+    )
+    .await;
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+    stack
+        .run_ok(&["up", "--yes", "--skip-preview", "--expect-no-changes"])
+        .unwrap();
+    let object = api.get("llama").await.unwrap();
+    assert_eq!(
+        object.spec.replicas,
+        Some(1),
+        "the operator never writes spec"
+    );
+    let deployment = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace)
+        .get("llama")
+        .await
+        .unwrap();
+    assert_eq!(
+        deployment.spec.replicas,
+        Some(5),
+        "and up did not take the replicas back"
+    );
+    drop(load);
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
 }

@@ -7,6 +7,7 @@ mod connect;
 mod crd_catalog;
 mod delete;
 mod error;
+mod operator_presence;
 mod wait;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ pub use apply::ApplyOptions;
 pub use connect::{DEFAULT_FIELD_MANAGER, KubeSettings};
 pub use crd_catalog::CrdCatalog;
 pub use error::KubeError;
+pub use operator_presence::{OPERATOR_LEASE, lease_expired};
 pub use wait::{NotReady, Readiness, condition};
 
 /// A connected cluster plus the provider-wide defaults resources apply with.

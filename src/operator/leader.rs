@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use k8s_openapi::jiff::Timestamp;
 use kube::Client;
+
+use crate::kube::lease_expired;
 use kube::api::{Api, PostParams};
 use tokio_util::sync::CancellationToken;
 
@@ -134,7 +136,7 @@ async fn attempt(api: &Api<Lease>, election: &Election) -> Result<Attempt, kube:
     let ours = holder.as_deref() == Some(election.identity.as_str());
     if !ours
         && let Some(holder) = holder.clone()
-        && !expired(&spec, now)
+        && !lease_expired(&spec, now)
     {
         return Ok(Attempt::Held(holder));
     }
@@ -178,18 +180,6 @@ fn spec_for(
     }
 }
 
-/// Whether the holder has failed to renew for a whole duration.
-fn expired(spec: &LeaseSpec, now: Timestamp) -> bool {
-    let Some(renewed) = spec.renew_time.as_ref() else {
-        return true;
-    };
-    let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
-    renewed
-        .0
-        .checked_add(duration)
-        .map_or(true, |until| until < now)
-}
-
 /// Gives the Lease up on a graceful stop: an empty holder lets a standby take it at once.
 async fn release(api: &Api<Lease>, election: &Election) {
     let Ok(Some(mut lease)) = api.get_opt(&election.name).await else {
@@ -206,28 +196,5 @@ async fn release(api: &Api<Lease>, election: &Election) {
     {
         Ok(_) => tracing::info!("gave up the Lease"),
         Err(e) => tracing::warn!("giving up the Lease: {e}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(renewed_secs_ago: i64, duration: i32) -> LeaseSpec {
-        LeaseSpec {
-            holder_identity: Some("a".into()),
-            renew_time: Some(MicroTime(
-                Timestamp::now() - SignedDuration::from_secs(renewed_secs_ago),
-            )),
-            lease_duration_seconds: Some(duration),
-            ..LeaseSpec::default()
-        }
-    }
-
-    #[test]
-    fn a_lease_expires_a_duration_after_its_last_renewal() {
-        assert!(!expired(&spec(5, 15), Timestamp::now()));
-        assert!(expired(&spec(16, 15), Timestamp::now()));
-        assert!(expired(&LeaseSpec::default(), Timestamp::now()));
     }
 }

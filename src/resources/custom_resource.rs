@@ -100,7 +100,7 @@ impl Shape for CustomResource {
 }
 
 /// Ready when the object says so: a `Ready` condition that is `True`, if it has one.
-pub(super) fn ready_condition(live: &serde_json::Value) -> Readiness {
+fn ready_condition(live: &serde_json::Value) -> Readiness {
     match condition(live, "Ready") {
         None | Some(("True", _)) => Readiness::Ready,
         Some((_, why)) => Readiness::Waiting(format!("condition Ready to be True (now {why})")),

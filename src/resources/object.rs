@@ -49,6 +49,10 @@ pub trait Shape: Send + Sync + 'static {
         ctx: &Context,
         inputs: &Object,
     ) -> Result<Option<ObjectType>, ResourceError>;
+    /// Whether anyone will report this kind ready, so that waiting makes sense.
+    async fn awaitable(_ctx: &Context) -> Result<bool, ResourceError> {
+        Ok(true)
+    }
     /// Called after a real (not dry-run) write.
     fn applied(_ctx: &Context) {}
     fn readiness(live: &serde_json::Value) -> Readiness;
@@ -236,6 +240,9 @@ async fn apply<S: Shape>(
     }
     S::applied(ctx);
     if ctx.kube.skip_await || annotation(inputs, SKIP_AWAIT_ANNOTATION) == Some("true") {
+        return Ok(State { id, outputs });
+    }
+    if !S::awaitable(ctx).await? {
         return Ok(State { id, outputs });
     }
     ctx.progress.info(&format!(

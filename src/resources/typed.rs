@@ -7,11 +7,10 @@ use std::marker::PhantomData;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::kube::{ObjectType, Readiness};
+use crate::kube::{ObjectType, Readiness, condition};
 use crate::resource::{CheckFailure, Context, ResourceError};
 use crate::value::{Object, PropertyPath, Value};
 
-use super::custom_resource::ready_condition;
 use super::object::Shape;
 use super::openapi;
 
@@ -104,16 +103,35 @@ impl<K: TypedKind> Shape for Typed<K> {
         Ok(ctx.kube.discover(K::API_VERSION, K::KIND).await?)
     }
 
+    /// Only a running operator reports readiness (it holds its leader-election Lease); with
+    /// none, the object is done once the apiserver accepted it.
+    async fn awaitable(ctx: &Context) -> Result<bool, ResourceError> {
+        let running = ctx.kube.operator_running().await?;
+        if !running {
+            ctx.progress
+                .info("no aiservice operator is running (no held Lease): not waiting for Ready");
+        }
+        Ok(running)
+    }
+
     /// Ready when the operator says so for the generation just applied: a `Ready` condition
     /// that is `True` and a `status.observedGeneration` that has caught up.
     fn readiness(live: &serde_json::Value) -> Readiness {
-        let generation = live["metadata"]["generation"].as_i64();
-        let observed = live["status"]["observedGeneration"].as_i64();
-        match (generation, observed) {
-            (Some(generation), Some(observed)) if observed < generation => Readiness::Waiting(
-                format!("the operator to observe generation {generation} (it has seen {observed})"),
-            ),
-            _ => ready_condition(live),
+        let generation = live["metadata"]["generation"].as_i64().unwrap_or(0);
+        match live["status"]["observedGeneration"].as_i64() {
+            Some(observed) if observed >= generation => match condition(live, "Ready") {
+                Some(("True", _)) => Readiness::Ready,
+                Some((_, why)) => {
+                    Readiness::Waiting(format!("condition Ready to be True (now {why})"))
+                }
+                None => Readiness::Waiting("the operator to report condition Ready".into()),
+            },
+            Some(observed) => Readiness::Waiting(format!(
+                "the operator to observe generation {generation} (it has seen {observed})"
+            )),
+            None => Readiness::Waiting(format!(
+                "the operator to observe generation {generation} (it has reported nothing yet)"
+            )),
         }
     }
 }
@@ -192,5 +210,11 @@ mod tests {
             Typed::<AIServiceKind>::readiness(&live(2, "True")),
             Readiness::Ready
         );
+        // Awaited only while an operator runs: until it reports, the object is not ready.
+        let fresh = serde_json::json!({"metadata": {"generation": 1}});
+        assert!(matches!(
+            Typed::<AIServiceKind>::readiness(&fresh),
+            Readiness::Waiting(_)
+        ));
     }
 }
