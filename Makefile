@@ -10,7 +10,7 @@ TEST_LOG := target/test-output.log
 ## Provision the tools, start a local control plane, run the seed program with `pulumi up`
 ## and show the result. The control plane keeps running until `make down`.
 demo: provision
-	cargo build --bin pulumi-resource-aiservice
+	cargo build --bin pulumi-resource-aiservice --bin aiservice-operator
 	$(CLUSTER) up --workloads >/dev/null
 	tests/env/demo
 	@echo; echo "The control plane keeps running. Use it with: eval \"\$$($(CLUSTER) env)\""; \
@@ -37,6 +37,7 @@ test-all:
 
 ## Stop the demo's control plane; its Pulumi state goes with it.
 down:
+	if [ -f target/demo/operator.pid ]; then kill $$(cat target/demo/operator.pid) 2>/dev/null || true; fi
 	$(CLUSTER) down
 	rm -rf target/demo
 

@@ -296,14 +296,24 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
             "kind": S::kind(&()),
             "status": new_status,
         });
-        objects
+        match objects
             .patch_status(&name, &apply_params(), &Patch::Apply(&patch))
             .await
-            .map_err(kube_error(format!(
-                "writing the status of {} {namespace}/{name}",
+        {
+            Ok(_) => ctx.stats.writes.inc(),
+            // A CRD of the same kind without a status subresource (a hand-written one, such
+            // as the seed's): the workload runs, there is just nowhere to report.
+            Err(kube::Error::Api(e)) if e.code == 404 => tracing::debug!(
+                "{} {namespace}/{name}: its CRD has no status subresource; status not written",
                 S::kind(&())
-            )))?;
-        ctx.stats.writes.inc();
+            ),
+            Err(e) => {
+                return Err(kube_error(format!(
+                    "writing the status of {} {namespace}/{name}",
+                    S::kind(&())
+                ))(e));
+            }
+        }
     }
     Ok(Action::requeue(if auto {
         ctx.settings.poll_interval
