@@ -66,14 +66,18 @@ fuzz:
 
 ## Benchmarks (never part of `make test`): the provider's cold start, Check+Diff throughput
 ## (criterion, benches/check_diff.rs) and `pulumi preview`/`up` of 500 custom resources with
-## the provider's peak memory, against a control plane of its own. Ends with one table: each
-## figure, its target, a baseline measured in the same run and the ratio.
+## the provider's peak memory; the operator's scaling decisions per second (criterion,
+## benches/scaling_decision.rs) and its initial sync and memory with 1,000 and 2,000
+## AIServices on kwok (memory at 10,000 extrapolated), each against a control plane of its
+## own. Ends with one table: each figure, its target, a baseline measured in the same run and
+## the ratio.
 BENCH_DIR := target/bench
 bench: provision
-	cargo build --release --bin pulumi-resource-aiservice
+	cargo build --release --bin pulumi-resource-aiservice --bin aiservice-operator
 	cargo build -p aiservice-testenv --bin aiservice-bench
 	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench check_diff
+	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench scaling_decision
 	target/debug/aiservice-bench --provider target/release/pulumi-resource-aiservice \
-	  --criterion $(BENCH_DIR)/criterion
-	@if pgrep -af 'aiservice-bench-[0-9]+/'; then echo "stray benchmark processes left behind (above)"; exit 1; fi
+	  --operator target/release/aiservice-operator --criterion $(BENCH_DIR)/criterion
+	@if pgrep -af 'aiservice-bench-[0-9]+(-operator)?/'; then echo "stray benchmark processes left behind (above)"; exit 1; fi
 	@echo "no stray benchmark processes"

@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod operator_scale;
+
 use aiservice_testenv::{ControlPlane, Options, Tools, remove_stale_dirs, tail};
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
@@ -47,6 +49,12 @@ struct Cli {
     /// Custom resources in the Pulumi program.
     #[arg(long, default_value_t = 500)]
     resources: usize,
+    /// The operator binary to measure at scale (a release build); unset: skip that part.
+    #[arg(long)]
+    operator: Option<PathBuf>,
+    /// The two numbers of AIServices the operator is measured with.
+    #[arg(long, num_args = 2, default_values_t = [1000, 2000])]
+    aiservices: Vec<usize>,
 }
 
 const COLD_START_TARGET_MS: f64 = 20.0;
@@ -74,6 +82,20 @@ fn main() -> Result<()> {
         cli.resources
     );
     rows.extend(pulumi_runs(&provider, cli.resources)?);
+
+    if let Some(operator) = &cli.operator {
+        let operator = std::fs::canonicalize(operator)
+            .with_context(|| format!("the operator binary {}", operator.display()))?;
+        eprintln!(
+            "== operator: {} and {} AIServices on kwok",
+            cli.aiservices[0], cli.aiservices[1]
+        );
+        rows.extend(operator_scale::operator_runs(
+            &operator,
+            &cli.criterion,
+            [cli.aiservices[0], cli.aiservices[1]],
+        )?);
+    }
 
     print_table(&rows, &load_before, &load_average());
     Ok(())
@@ -272,24 +294,24 @@ fn spawn_to_port(provider: &Path) -> Result<Duration> {
 // ---------------------------------------------------------------------------------------
 // Check+Diff (criterion)
 
+/// Per second, from the median of a criterion benchmark `group/bench` in `criterion`.
+fn criterion_per_sec(criterion: &Path, group: &str, bench: &str) -> Result<f64> {
+    let file = criterion.join(group).join(bench).join("new/estimates.json");
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "reading {} (run `cargo bench --bench {group}` first)",
+            file.display()
+        )
+    })?;
+    let estimates: serde_json::Value = serde_json::from_str(&text)?;
+    let ns = estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median", file.display()))?;
+    Ok(1e9 / ns)
+}
+
 fn check_diff(criterion: &Path) -> Result<Vec<Row>> {
-    let per_sec = |bench: &str| -> Result<f64> {
-        let file = criterion
-            .join("check_diff")
-            .join(bench)
-            .join("new/estimates.json");
-        let text = std::fs::read_to_string(&file).with_context(|| {
-            format!(
-                "reading {} (run `cargo bench --bench check_diff` first)",
-                file.display()
-            )
-        })?;
-        let estimates: serde_json::Value = serde_json::from_str(&text)?;
-        let ns = estimates["median"]["point_estimate"]
-            .as_f64()
-            .with_context(|| format!("{} has no median", file.display()))?;
-        Ok(1e9 / ns)
-    };
+    let per_sec = |bench: &str| criterion_per_sec(criterion, "check_diff", bench);
     let baseline = per_sec("json_round_trip_baseline")?;
     // The target is for a typical CR; CEL evaluation (kube-cel) is measured for information.
     let row = |figure: &str, bench: &str, targeted: bool| -> Result<Row> {
