@@ -293,3 +293,38 @@ impl Drop for InstalledCrd<'_> {
         ]);
     }
 }
+
+/// `sdk-examples/yaml/aiservice`: one typed AIService, its CRD installed as a kubectl user
+/// would (no operator runs here, so `up` waits only until the apiserver accepted it).
+#[tokio::test]
+async fn yaml_aiservice() {
+    let _turn = AISERVICES_CRD.lock().await;
+    let env = TestEnv::new("example").await.unwrap();
+    let _crd = InstalledCrd::apply(&env, "schema/crds/aiservices.stable.example.com.yaml");
+    let stack = PulumiStack::new(&env, &repo("sdk-examples/yaml/aiservice"), our_bins()).unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    stack.up().unwrap();
+    assert_eq!(stack.outputs().unwrap()["name"], "llama");
+    let created = live(&env, "aisvc", "llama");
+    assert_eq!(created["spec"]["resources"]["gpu"], 1, "{created}");
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    stack
+        .edit("Pulumi.yaml", "default: 2", "default: 3")
+        .unwrap();
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    let planned = steps(&preview.stdout);
+    assert_eq!(step_ops(&planned), ["update llama"], "{}", preview.stdout);
+    stack.up().unwrap();
+    let updated = live(&env, "aisvc", "llama");
+    assert_eq!(updated["spec"]["replicas"], 3);
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
+    let gone = env.kubectl(&["get", "aisvc", "llama"]).unwrap_err();
+    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
+}

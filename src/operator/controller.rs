@@ -37,6 +37,8 @@ use super::workload::{self, MANAGER, Served};
 const APPLIED_HASH: &str = "aiservice.example.com/applied-hash";
 /// How often a Manual-mode object is looked at without a change to it or its Deployment.
 const MANUAL_RESYNC: Duration = Duration::from_secs(300);
+/// Reconciles of one kind that run at once.
+const CONCURRENCY: u16 = 8;
 /// The longest wait between retries of a failing object.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -143,6 +145,9 @@ pub async fn run<S: Served>(
         instance: std::env::var("POD_NAME").ok(),
     };
     let controller = Controller::new(objects, watcher::Config::default())
+        // Bounded: each reconcile holds a Deployment and a Service in memory, and thousands
+        // at once at start-up would raise the operator's memory for good.
+        .with_config(kube::runtime::controller::Config::default().concurrency(CONCURRENCY))
         .owns(deployments, ours.clone())
         .owns(services, ours)
         .graceful_shutdown_on(shutdown);
@@ -179,7 +184,9 @@ async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context<S>>) -> Result<Ac
     if ctx.stats.reconciles.get().is_multiple_of(SWEEP_EVERY) {
         ctx.forget_deleted();
     }
+    ctx.stats.in_flight.inc();
     let action = reconcile_object(object.as_ref(), &ctx).await;
+    ctx.stats.in_flight.dec();
     ctx.remember(&memory_key(object.as_ref()), |m| {
         if action.is_ok() {
             m.failures = 0;

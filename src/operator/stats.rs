@@ -17,6 +17,26 @@ impl Counter {
     }
 }
 
+/// A count that goes up and down.
+#[derive(Default)]
+pub struct Gauge(AtomicU64);
+
+impl Gauge {
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn dec(&self) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Everything `/metrics` reports.
 #[derive(Default)]
 pub struct Stats {
@@ -28,6 +48,9 @@ pub struct Stats {
     pub decisions: Counter,
     /// Writes to the apiserver (applies and status patches).
     pub writes: Counter,
+    /// Reconciles running now: the work kube-runtime's queue has handed out (the queue itself
+    /// does not report its length).
+    pub in_flight: Gauge,
 }
 
 impl Stats {
@@ -62,6 +85,12 @@ impl Stats {
                 counter.get()
             );
         }
+        let name = "aiservice_operator_reconciles_in_flight";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Reconciles running now.\n# TYPE {name} gauge\n{name} {}",
+            self.in_flight.get()
+        );
         out
     }
 }

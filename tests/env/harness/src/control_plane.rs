@@ -102,7 +102,8 @@ impl ControlPlane {
                 ),
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
                 "--authorization-mode=Node,RBAC".into(),
-                "--service-cluster-ip-range=10.0.0.0/24".into(),
+                // Room for a Service per object in the operator benchmark (thousands).
+                "--service-cluster-ip-range=10.0.0.0/16".into(),
                 "--endpoint-reconciler-type=none".into(),
                 format!("--audit-policy-file={}", policy.display()),
                 format!("--audit-log-path={}", plane.audit_log.display()),

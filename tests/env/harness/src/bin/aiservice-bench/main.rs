@@ -52,6 +52,9 @@ struct Cli {
     /// The operator binary to measure at scale (a release build); unset: skip that part.
     #[arg(long)]
     operator: Option<PathBuf>,
+    /// Measure only the operator (skip the provider's figures).
+    #[arg(long)]
+    operator_only: bool,
     /// The two numbers of AIServices the operator is measured with.
     #[arg(long, num_args = 2, default_values_t = [1000, 2000])]
     aiservices: Vec<usize>,
@@ -68,20 +71,22 @@ fn main() -> Result<()> {
     let load_before = load_average();
     let mut rows = Vec::new();
 
-    eprintln!("== cold start: {} runs", cli.runs);
-    rows.push(cold_start(&provider, cli.runs)?);
+    if !cli.operator_only {
+        eprintln!("== cold start: {} runs", cli.runs);
+        rows.push(cold_start(&provider, cli.runs)?);
 
-    eprintln!(
-        "== check+diff: criterion results in {}",
-        cli.criterion.display()
-    );
-    rows.extend(check_diff(&cli.criterion)?);
+        eprintln!(
+            "== check+diff: criterion results in {}",
+            cli.criterion.display()
+        );
+        rows.extend(check_diff(&cli.criterion)?);
 
-    eprintln!(
-        "== pulumi: a CRD and {} custom resources against a fresh control plane",
-        cli.resources
-    );
-    rows.extend(pulumi_runs(&provider, cli.resources)?);
+        eprintln!(
+            "== pulumi: a CRD and {} custom resources against a fresh control plane",
+            cli.resources
+        );
+        rows.extend(pulumi_runs(&provider, cli.resources)?);
+    }
 
     if let Some(operator) = &cli.operator {
         let operator = std::fs::canonicalize(operator)

@@ -160,7 +160,7 @@ fn measure(
         if Instant::now() > deadline {
             bail!("{objects} AIServices not synced in 10 minutes");
         }
-        std::thread::sleep(Duration::from_millis(if objects == 0 { 50 } else { 500 }));
+        std::thread::sleep(Duration::from_millis(if objects == 0 { 50 } else { 2000 }));
     }
     let sync = started.elapsed();
     std::thread::sleep(SETTLE);
