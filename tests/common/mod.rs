@@ -30,7 +30,13 @@ pub fn steps(preview_json: &str) -> Vec<Value> {
 pub fn step_ops(steps: &[Value]) -> Vec<String> {
     let mut ops: Vec<String> = steps
         .iter()
-        .filter(|s| s["urn"].as_str().is_some_and(|u| u.contains("aiservice:")))
+        // urn:pulumi:<stack>::<project>::<type>::<name>; ours are the types aiservice:*.
+        .filter(|s| {
+            s["urn"]
+                .as_str()
+                .and_then(|u| u.split("::").nth(2))
+                .is_some_and(|t| t.starts_with("aiservice:"))
+        })
         .map(|s| {
             let urn = s["urn"].as_str().unwrap_or_default();
             format!(
