@@ -11,8 +11,7 @@ mod common;
 use std::sync::OnceLock;
 
 use aiservice_testenv::{PulumiStack, Sdks, TestEnv};
-use common::{our_bins, repo, step_ops, steps};
-use serde_json::Value;
+use common::{assert_gone, assert_planned_update, live, our_bins, repo};
 use tokio::sync::Mutex;
 
 /// Held while an example owns `aiservices.stable.example.com`.
@@ -65,10 +64,6 @@ const MODELSERVING: Example = Example {
     replicas: (3, 4),
 };
 
-fn live(env: &TestEnv, kind: &str, name: &str) -> Value {
-    serde_json::from_str(&env.kubectl(&["get", kind, name, "-o", "json"]).unwrap()).unwrap()
-}
-
 /// Runs `example`'s whole lifecycle in a fresh namespace.
 async fn lifecycle(example: Example) {
     let _turn = if example.crd == AISERVICE_CRD.crd {
@@ -98,17 +93,7 @@ async fn lifecycle(example: Example) {
 
     let (file, from, to) = example.edit;
     stack.edit(file, from, to).unwrap();
-    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
-    let planned = steps(&preview.stdout);
-    assert_eq!(
-        step_ops(&planned),
-        [format!("update {}", example.updated)],
-        "{}",
-        preview.stdout
-    );
-    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
-    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
-    assert_eq!(changed, ["spec.replicas"], "{update}");
+    assert_planned_update(&stack, example.updated, &["spec.replicas"]);
     stack.up().unwrap();
     let updated = live(&env, example.kind, example.name);
     assert_eq!(updated["spec"]["replicas"], example.replicas.1, "{updated}");
@@ -120,8 +105,7 @@ async fn lifecycle(example: Example) {
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
-    let gone = env.kubectl(&["get", "crd", example.crd]).unwrap_err();
-    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
+    assert_gone(&env, &format!("crd/{}", example.crd));
 }
 
 #[tokio::test]
@@ -232,16 +216,7 @@ async fn python_aiservice_autoscaling() {
             "target_requests_per_second=20,",
         )
         .unwrap();
-    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
-    let planned = steps(&preview.stdout);
-    assert_eq!(step_ops(&planned), ["update llama"], "{}", preview.stdout);
-    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
-    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
-    assert_eq!(
-        changed,
-        ["spec.scaling.targetRequestsPerSecond"],
-        "{update}"
-    );
+    assert_planned_update(&stack, "llama", &["spec.scaling.targetRequestsPerSecond"]);
     stack.up().unwrap();
     let updated = live(&env, "aisvc", "llama");
     assert_eq!(updated["spec"]["scaling"]["targetRequestsPerSecond"], 20);
@@ -254,8 +229,7 @@ async fn python_aiservice_autoscaling() {
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
-    let gone = env.kubectl(&["get", "aisvc", "llama"]).unwrap_err();
-    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
+    assert_gone(&env, "aisvc/llama");
 }
 
 /// A CRD installed from a committed file with kubectl, deleted again when dropped (also when
@@ -314,9 +288,7 @@ async fn yaml_aiservice() {
     stack
         .edit("Pulumi.yaml", "default: 2", "default: 3")
         .unwrap();
-    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
-    let planned = steps(&preview.stdout);
-    assert_eq!(step_ops(&planned), ["update llama"], "{}", preview.stdout);
+    assert_planned_update(&stack, "llama", &["spec.replicas"]);
     stack.up().unwrap();
     let updated = live(&env, "aisvc", "llama");
     assert_eq!(updated["spec"]["replicas"], 3);
@@ -325,6 +297,5 @@ async fn yaml_aiservice() {
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
-    let gone = env.kubectl(&["get", "aisvc", "llama"]).unwrap_err();
-    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
+    assert_gone(&env, "aisvc/llama");
 }

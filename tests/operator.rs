@@ -165,16 +165,9 @@ async fn manual_aiservice_runs_scales_by_kubectl_stays_quiet_and_cascades() {
     let start = audit.events().unwrap().len();
     tokio::time::sleep(Duration::from_secs(60)).await;
     let writes: Vec<String> = audit
-        .events()
+        .writes_since(start)
         .unwrap()
         .into_iter()
-        .skip(start)
-        .filter(|e| {
-            matches!(
-                e["verb"].as_str(),
-                Some("create" | "update" | "patch" | "delete")
-            )
-        })
         .filter(|e| object_ref(e, "namespace") == env.namespace)
         .filter(|e| {
             let uri = e["requestURI"].as_str().unwrap_or_default();
@@ -352,6 +345,18 @@ async fn lease_holder(env: &TestEnv) -> Option<String> {
         .filter(|h| !h.is_empty())
 }
 
+/// Waits until some operator holds the Lease, and returns the holder.
+async fn wait_for_leader(env: &TestEnv, operator: &OperatorProcess) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(holder) = lease_holder(env).await {
+            return holder;
+        }
+        assert!(Instant::now() < deadline, "no leader:\n{}", operator.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Two replicas with leader election: only the leader writes; killing it hands over to the
 /// standby within the lease duration (plus one retry period), and the standby goes on from
 /// where the leader was, neither repeating nor dropping a scale decision.
@@ -367,14 +372,7 @@ async fn killing_the_leader_hands_over_to_the_standby() {
         "--leader-elect-duration=6s",
     ];
     let mut first = OperatorProcess::start(&env, operator_binary(), &flags).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let leader = loop {
-        if let Some(holder) = lease_holder(&env).await {
-            break holder;
-        }
-        assert!(Instant::now() < deadline, "no leader:\n{}", first.log());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let leader = wait_for_leader(&env, &first).await;
     let second = OperatorProcess::start(&env, operator_binary(), &flags).unwrap();
 
     let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
@@ -487,11 +485,7 @@ async fn pulumi_up_waits_for_the_operator_and_its_scaling_is_never_drift() {
         ],
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while lease_holder(&env).await.is_none() {
-        assert!(Instant::now() < deadline, "no leader:\n{}", operator.log());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_leader(&env, &operator).await;
 
     let stack = PulumiStack::new(
         &env,

@@ -7,8 +7,17 @@
 mod common;
 
 use aiservice_testenv::{PulumiStack, TestEnv};
-use common::{our_bins, repo, step_ops, steps};
+use common::{assert_gone, assert_planned_update, our_bins, repo};
 use serde_json::Value;
+
+/// Cluster-scoped objects of the bundle (and its namespace), as `kubectl get` names them.
+const CLUSTER_OBJECTS: [&str; 5] = [
+    "crd/aiservices.stable.example.com",
+    "crd/modelservings.ai.example.com",
+    "namespace/aiservice-system",
+    "clusterrole/aiservice-operator",
+    "clusterrolebinding/aiservice-operator",
+];
 
 fn deployment(env: &TestEnv) -> Value {
     serde_json::from_str(
@@ -38,13 +47,7 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     assert_eq!(installed.as_array().map(Vec::len), Some(9), "{installed}");
     let live = deployment(&env);
     assert_eq!(live["status"]["availableReplicas"], 1, "{live}");
-    for object in [
-        "crd/aiservices.stable.example.com",
-        "crd/modelservings.ai.example.com",
-        "namespace/aiservice-system",
-        "clusterrole/aiservice-operator",
-        "clusterrolebinding/aiservice-operator",
-    ] {
+    for object in CLUSTER_OBJECTS {
         env.kubectl(&["get", object]).unwrap();
     }
     // The AIService that depends on it was created once its CRD existed.
@@ -55,17 +58,7 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     stack
         .run_ok(&["config", "set", "operatorReplicas", "2"])
         .unwrap();
-    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
-    let planned = steps(&preview.stdout);
-    assert_eq!(
-        step_ops(&planned),
-        ["update operator"],
-        "{}",
-        preview.stdout
-    );
-    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
-    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
-    assert_eq!(changed, ["replicas"], "{update}");
+    assert_planned_update(&stack, "operator", &["replicas"]);
     stack.up().unwrap();
     let live = deployment(&env);
     assert_eq!(live["spec"]["replicas"], 2);
@@ -74,14 +67,7 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
-    for object in [
-        "crd/aiservices.stable.example.com",
-        "crd/modelservings.ai.example.com",
-        "namespace/aiservice-system",
-        "clusterrole/aiservice-operator",
-        "clusterrolebinding/aiservice-operator",
-    ] {
-        let gone = env.kubectl(&["get", object]).unwrap_err();
-        assert!(gone.to_string().contains("NotFound"), "{object}: {gone:#}");
+    for object in CLUSTER_OBJECTS {
+        assert_gone(&env, object);
     }
 }

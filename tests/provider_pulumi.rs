@@ -6,29 +6,16 @@
 mod common;
 
 use aiservice_testenv::{AuditLog, PulumiStack, TestEnv, object_ref};
-use common::{our_bins, repo, step_ops, steps};
+use common::{assert_planned_update, our_bins, repo, step_ops, steps};
 use serde_json::Value;
 
 /// Writes (not dry-runs) the apiserver audited after event `start` that touch `group`'s CRDs
 /// or objects, or the namespace `namespace`.
 fn writes_since(audit: &AuditLog, start: usize, group: &str, namespace: &str) -> Vec<String> {
     audit
-        .events()
+        .writes_since(start)
         .unwrap()
         .into_iter()
-        .skip(start)
-        .filter(|e| {
-            matches!(
-                e["verb"].as_str(),
-                Some("create" | "update" | "patch" | "delete")
-            )
-        })
-        .filter(|e| {
-            !e["requestURI"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("dryRun=All")
-        })
         .filter(|e| {
             object_ref(e, "apiGroup") == group
                 || object_ref(e, "name").ends_with(&format!(".{group}"))
@@ -84,12 +71,7 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
 
     // A one-field change is a one-field, in-place update.
     stack.run_ok(&["config", "set", "replicas", "4"]).unwrap();
-    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
-    let planned = steps(&preview.stdout);
-    assert_eq!(step_ops(&planned), ["update model-serving-instance"]);
-    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
-    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
-    assert_eq!(changed, ["spec.replicas"], "{update}");
+    assert_planned_update(&stack, "model-serving-instance", &["spec.replicas"]);
     stack.up().unwrap();
     let live: Value = serde_json::from_str(
         &env.kubectl(&["get", "modelserving", "example-model-serving", "-o", "json"])

@@ -4,9 +4,24 @@
 use crate::resource::{Change, ChangeKind};
 use crate::value::{Object, PropertyPath, Trail, Value};
 
+/// The changes of `news` against what the engine recorded: the old inputs, or, when there are
+/// none (after an import), the old outputs.
+pub fn changes_since(
+    old_inputs: &Object,
+    old_outputs: &Object,
+    news: &Object,
+    replace_paths: &[&str],
+) -> Vec<Change> {
+    if old_inputs.is_empty() {
+        changes(old_outputs, news, true, replace_paths)
+    } else {
+        changes(old_inputs, news, false, replace_paths)
+    }
+}
+
 /// The changes from `olds` to `news`. With `olds_are_outputs` (no recorded inputs, e.g. after
 /// an import) fields only the old outputs have are not deletions: the user never set them.
-pub fn changes(
+fn changes(
     olds: &Object,
     news: &Object,
     olds_are_outputs: bool,

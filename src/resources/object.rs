@@ -111,12 +111,7 @@ impl<S: Shape> Resource for KubeObject<S> {
     }
 
     fn diff(&self, old_inputs: &Object, old: &State, news: &Object) -> Diff {
-        let (olds, olds_are_outputs) = if old_inputs.is_empty() {
-            (&old.outputs, true)
-        } else {
-            (old_inputs, false)
-        };
-        let changes = diff::changes(olds, news, olds_are_outputs, S::REPLACE_PATHS);
+        let changes = diff::changes_since(old_inputs, &old.outputs, news, S::REPLACE_PATHS);
         let replaces = changes.iter().any(|c| c.replace);
         // Create-before-delete would collide when the replacement keeps the same identity.
         let delete_before_replace = replaces && same_identity(&old.outputs, news);

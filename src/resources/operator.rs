@@ -221,12 +221,7 @@ impl Resource for Operator {
     }
 
     fn diff(&self, old_inputs: &Object, old: &State, news: &Object) -> Diff {
-        let olds = if old_inputs.is_empty() {
-            &old.outputs
-        } else {
-            old_inputs
-        };
-        let changes = diff::changes(olds, news, old_inputs.is_empty(), REPLACE_PATHS);
+        let changes = diff::changes_since(old_inputs, &old.outputs, news, REPLACE_PATHS);
         // The CRDs and cluster role keep their names in any namespace: delete first.
         let delete_before_replace = changes.iter().any(|c| c.replace);
         Diff {

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use aiservice_testenv::{PulumiStack, TestEnv};
 use serde_json::Value;
 
 /// The directory of the freshly built `pulumi-resource-aiservice`, put first on `PATH` so the
@@ -48,4 +49,31 @@ pub fn step_ops(steps: &[Value]) -> Vec<String> {
         .collect();
     ops.sort();
     ops
+}
+
+/// `kubectl get <kind> <name> -o json` in `env`'s namespace.
+pub fn live(env: &TestEnv, kind: &str, name: &str) -> Value {
+    serde_json::from_str(&env.kubectl(&["get", kind, name, "-o", "json"]).unwrap()).unwrap()
+}
+
+/// Fails unless `kubectl get <object>` (such as `aisvc/llama`) says it is not found.
+pub fn assert_gone(env: &TestEnv, object: &str) {
+    let gone = env.kubectl(&["get", object]).unwrap_err();
+    assert!(gone.to_string().contains("NotFound"), "{object}: {gone:#}");
+}
+
+/// Previews `stack` and asserts the plan: one in-place update of `resource` that changes
+/// exactly `fields`.
+pub fn assert_planned_update(stack: &PulumiStack, resource: &str, fields: &[&str]) {
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    let planned = steps(&preview.stdout);
+    assert_eq!(
+        step_ops(&planned),
+        [format!("update {resource}")],
+        "{}",
+        preview.stdout
+    );
+    let update = planned.iter().find(|s| s["op"] == "update").unwrap();
+    let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
+    assert_eq!(changed, fields, "{update}");
 }

@@ -28,6 +28,28 @@ impl AuditLog {
             .collect()
     }
 
+    /// The writes (create, update, patch, delete; not dry runs) logged after the first
+    /// `start` events.
+    pub fn writes_since(&self, start: usize) -> Result<Vec<Value>> {
+        Ok(self
+            .events()?
+            .into_iter()
+            .skip(start)
+            .filter(|e| {
+                matches!(
+                    e["verb"].as_str(),
+                    Some("create" | "update" | "patch" | "delete")
+                )
+            })
+            .filter(|e| {
+                !e["requestURI"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("dryRun=All")
+            })
+            .collect())
+    }
+
     /// Waits up to `timeout` for an event that satisfies `matches` (the apiserver writes the
     /// final stage of an event just after it answers).
     pub fn wait_for(&self, timeout: Duration, matches: impl Fn(&Value) -> bool) -> Result<Value> {
