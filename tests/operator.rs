@@ -442,8 +442,10 @@ async fn killing_the_leader_hands_over_to_the_standby() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     eprintln!("the standby leads {handover:?} after the leader was killed");
+    // The Lease lapses at most 6 s after the leader's last renewal, and the standby looks
+    // every 2 s; 3 s more absorb a loaded CI machine (measured: about 4 s).
     assert!(
-        handover <= Duration::from_secs(6 + 2 + 1),
+        handover <= Duration::from_secs(6 + 2 + 3),
         "handover took {handover:?}, more than the 6 s lease plus a 2 s retry period"
     );
 
