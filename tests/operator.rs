@@ -188,11 +188,28 @@ async fn manual_aiservice_runs_scales_by_kubectl_stays_quiet_and_cascades() {
         "{metrics}"
     );
 
+    // Someone scales the Deployment itself: the operator owns its replicas and takes them back.
+    env.kubectl(&["scale", "deployment/llama", "--replicas=1"])
+        .unwrap();
+    let deployments = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replicas = deployments.get("llama").await.unwrap().spec.replicas;
+        if replicas == Some(3) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the Deployment stayed at {replicas:?}:\n{}",
+            operator.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
     // Deleting the AIService deletes what the operator made for it.
     api.delete("llama", &DeleteParams::foreground())
         .await
         .unwrap();
-    let deployments = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace);
     let services = Api::<Service>::namespaced(env.client.clone(), &env.namespace);
     let deadline = Instant::now() + Duration::from_secs(60);
     while deployments.get_opt("llama").await.unwrap().is_some()

@@ -252,11 +252,14 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
 
     let desired_deployment =
         workload::deployment(object, decision.desired, &ctx.settings.default_image);
+    // Someone may have scaled the Deployment itself (kubectl scale deployment, an HPA): its
+    // replicas then differ from what the hash recorded, and the operator takes them back.
+    let unchanged = live.as_ref().filter(|_| current == Some(decision.desired));
     apply_if_changed(
         &deployments,
         &name,
         desired_deployment,
-        live.as_ref(),
+        unchanged,
         &ctx.stats,
     )
     .await?;
