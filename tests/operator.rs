@@ -50,6 +50,35 @@ fn aiservice(name: &str, spec: serde_json::Value) -> AIService {
     AIService::new(name, serde_json::from_value(spec_json).unwrap())
 }
 
+/// The stand-in model server, and a real Prometheus scraping it every second.
+fn model_server_and_prometheus() -> (CountingServer, Prometheus) {
+    let server = CountingServer::start().unwrap();
+    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    (server, prometheus)
+}
+
+/// An AIService spec in Auto mode: 10 requests/s per replica, at most 8 replicas, the rate
+/// over 5 s from `prometheus`, a 10 s scale-down window, and `scaling` merged over that.
+fn auto_scaling(prometheus: &Prometheus, scaling: serde_json::Value) -> serde_json::Value {
+    let mut spec = json!({
+        "replicas": 1,
+        "scaling": {
+            "mode": "Auto",
+            "maxReplicas": 8,
+            "targetRequestsPerSecond": 10,
+            "metric": {"prometheus": {
+                "address": prometheus.url,
+                "query": "sum(rate(http_requests_total[5s]))",
+            }},
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 10}},
+        },
+    });
+    for (key, value) in scaling.as_object().unwrap() {
+        spec["scaling"][key] = value.clone();
+    }
+    spec
+}
+
 /// Polls the AIService until `done` holds for its status, or fails after `timeout` with the
 /// last status and the operator's log.
 async fn wait_for_status(
@@ -227,8 +256,7 @@ async fn manual_aiservice_runs_scales_by_kubectl_stays_quiet_and_cascades() {
 async fn auto_aiservice_scales_on_requests_per_second_to_zero_and_falls_back() {
     let env = TestEnv::new("operator").await.unwrap();
     crds(&env).await;
-    let server = CountingServer::start().unwrap();
-    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    let (server, prometheus) = model_server_and_prometheus();
     let operator =
         OperatorProcess::start(&env, operator_binary(), &["--poll-interval=2s"]).unwrap();
     let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
@@ -236,22 +264,10 @@ async fn auto_aiservice_scales_on_requests_per_second_to_zero_and_falls_back() {
         &PostParams::default(),
         &aiservice(
             "llama",
-            json!({
-                "replicas": 1,
-                "scaling": {
-                    "mode": "Auto",
-                    "minReplicas": 0,
-                    "maxReplicas": 8,
-                    "targetRequestsPerSecond": 10,
-                    "metric": {"prometheus": {
-                        "address": prometheus.url,
-                        "query": "sum(rate(http_requests_total[5s]))",
-                    }},
-                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 10}},
-                    "scaleToZeroAfterSeconds": 15,
-                    "fallbackReplicas": 2,
-                },
-            }),
+            auto_scaling(
+                &prometheus,
+                json!({"minReplicas": 0, "scaleToZeroAfterSeconds": 15, "fallbackReplicas": 2}),
+            ),
         ),
     )
     .await
@@ -381,8 +397,7 @@ async fn wait_for_leader(env: &TestEnv, operator: &OperatorProcess) -> String {
 async fn killing_the_leader_hands_over_to_the_standby() {
     let env = TestEnv::new("operator").await.unwrap();
     crds(&env).await;
-    let server = CountingServer::start().unwrap();
-    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    let (server, prometheus) = model_server_and_prometheus();
     let flags = [
         "--poll-interval=2s",
         "--leader-elect",
@@ -397,20 +412,7 @@ async fn killing_the_leader_hands_over_to_the_standby() {
         &PostParams::default(),
         &aiservice(
             "llama",
-            json!({
-                "replicas": 1,
-                "scaling": {
-                    "mode": "Auto",
-                    "minReplicas": 1,
-                    "maxReplicas": 8,
-                    "targetRequestsPerSecond": 10,
-                    "metric": {"prometheus": {
-                        "address": prometheus.url,
-                        "query": "sum(rate(http_requests_total[5s]))",
-                    }},
-                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 10}},
-                },
-            }),
+            auto_scaling(&prometheus, json!({"minReplicas": 1})),
         ),
     )
     .await
@@ -492,8 +494,7 @@ async fn killing_the_leader_hands_over_to_the_standby() {
 async fn pulumi_up_waits_for_the_operator_and_its_scaling_is_never_drift() {
     let env = TestEnv::new("operator").await.unwrap();
     crds(&env).await;
-    let server = CountingServer::start().unwrap();
-    let prometheus = Prometheus::start(std::slice::from_ref(&server.address)).unwrap();
+    let (server, prometheus) = model_server_and_prometheus();
     let operator = OperatorProcess::start(
         &env,
         operator_binary(),
