@@ -16,7 +16,6 @@ deleted again. Diagnostics go to stderr.
 
 import argparse
 import base64
-import ctypes
 import json
 import os
 import re
@@ -144,10 +143,10 @@ def expect_message(error, *words):
 # --- the provider process ------------------------------------------------------------------
 
 
-def die_with_parent():
-    """Runs in the child before exec: a provider never outlives this script, even a killed one."""
-    pr_set_pdeathsig, sigkill = 1, 9
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, sigkill)
+# A provider never outlives this script, even a killed one: util-linux `setpriv` sets the
+# parent-death signal and execs it. (A Python `preexec_fn` would run between fork and exec in
+# a process whose gRPC threads may hold locks, and the child sometimes died there.)
+DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "KILL", "--"]
 
 
 class Provider:
@@ -159,11 +158,10 @@ class Provider:
         self.stderr_file = open(self.stderr_path, "wb")
         # No engine address: Engine.Log goes nowhere, everything is logged to stderr.
         self.process = subprocess.Popen(
-            [binary, "-v=9", "--logtostderr"],
+            [*DIE_WITH_PARENT, binary, "-v=9", "--logtostderr"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
-            preexec_fn=die_with_parent,
         )
         ready, _, _ = select.select([self.process.stdout], [], [], 30)
         line = self.process.stdout.readline().decode() if ready else ""
