@@ -1,6 +1,7 @@
 //! Compiles the protocol files in `proto/` with a vendored protoc, so a build needs no system
-//! protoc. The descriptor set is kept too: `tests/proto_compat.rs` compares it with the
-//! engine's own definitions.
+//! protoc. The Pulumi files' descriptor set is kept too: `tests/proto_compat.rs` compares it
+//! with the engine's own definitions. The Terraform files (tfplugin6 and go-plugin's
+//! controller) are checked by the real CLIs in `tests/terraform.rs`.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     let well_known = protoc_bin_vendored::include_path()?;
@@ -22,6 +23,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto",
                 well_known.to_str().ok_or("non-UTF-8 protoc include path")?,
             ],
+        )?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(true)
+        .compile_protos(
+            &[
+                "proto/terraform/tfplugin6.proto",
+                "proto/goplugin/controller.proto",
+            ],
+            &["proto"],
         )?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())

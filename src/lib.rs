@@ -7,10 +7,12 @@ pub mod api;
 pub mod kube;
 pub mod operator;
 pub mod proto;
+pub mod provider_config;
 pub mod pulumi;
 pub mod resource;
 pub mod resources;
 pub mod schema;
+pub mod terraform;
 pub mod value;
 
 /// The crate version, reported by `--version` and `GetPluginInfo`.

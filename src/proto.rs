@@ -1,5 +1,6 @@
-//! Generated protocol types: `pulumirpc` (the Pulumi provider and engine services) and
-//! `google.rpc.Status` for rich errors.
+//! Generated protocol types: `pulumirpc` (the Pulumi provider and engine services),
+//! `google.rpc.Status` for rich errors, `tfplugin6` (the Terraform provider service) and
+//! go-plugin's controller.
 
 #[allow(clippy::all, missing_docs)]
 pub mod pulumirpc {
@@ -9,6 +10,16 @@ pub mod pulumirpc {
 #[allow(clippy::all, missing_docs)]
 pub mod google_rpc {
     tonic::include_proto!("google.rpc");
+}
+
+#[allow(clippy::all, missing_docs)]
+pub mod tfplugin6 {
+    tonic::include_proto!("tfplugin6");
+}
+
+#[allow(clippy::all, missing_docs)]
+pub mod goplugin {
+    tonic::include_proto!("plugin");
 }
 
 /// The encoded `FileDescriptorSet` of every file in `proto/`, for the compatibility test.

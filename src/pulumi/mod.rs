@@ -1,7 +1,6 @@
 //! The Pulumi adapter: plugin boot (port on stdout), the `ResourceProvider` gRPC service and
 //! logging to the engine.
 
-mod config;
 mod engine_log;
 mod errors;
 mod provider;

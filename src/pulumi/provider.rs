@@ -8,12 +8,12 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::kube::KubeLayer;
+use crate::kube::{DEFAULT_FIELD_MANAGER, KubeSettings};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::resource::{self, ChangeKind, Context, Resource, State};
 use crate::value::{Object, Value};
-use crate::{resources, schema};
+use crate::{provider_config, resources, schema};
 
-use super::config;
 use super::engine_log::EngineLog;
 use super::errors::{resource_status, value_status};
 
@@ -62,6 +62,16 @@ fn find(type_token: &str, urn: &str) -> Result<&'static dyn Resource, Status> {
 fn type_from_urn(urn: &str) -> &str {
     let qualified = urn.split("::").nth(2).unwrap_or_default();
     qualified.rsplit('$').next().unwrap_or_default()
+}
+
+/// Settings from the engine's typed arguments, falling back to its older string variables
+/// (`aiservice:config:<key>`).
+fn settings(
+    args: &Object,
+    variables: &std::collections::HashMap<String, String>,
+) -> Result<KubeSettings, resource::CheckFailure> {
+    let variable = |key: &str| variables.get(&format!("aiservice:config:{key}")).cloned();
+    provider_config::settings(args, &variable, DEFAULT_FIELD_MANAGER)
 }
 
 fn decode(s: Option<&prost_types::Struct>) -> Result<Object, Status> {
@@ -120,7 +130,7 @@ impl ResourceProvider for Provider {
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
         let news = decode(req.news.as_ref())?;
-        let found = config::settings(&news, &Default::default()).err();
+        let found = settings(&news, &Default::default()).err();
         Ok(Response::new(rpc::CheckResponse {
             inputs: req.news,
             failures: failures(found.into_iter().collect()),
@@ -134,7 +144,7 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let olds = decode(req.old_inputs.as_ref().or(req.olds.as_ref()))?;
         let news = decode(req.news.as_ref())?;
-        let diffs: Vec<String> = config::KEYS
+        let diffs: Vec<String> = provider_config::KEYS
             .iter()
             .filter(|k| olds.get(**k) != news.get(**k))
             .map(|k| k.to_string())
@@ -156,7 +166,7 @@ impl ResourceProvider for Provider {
     ) -> Result<Response<rpc::ConfigureResponse>, Status> {
         let req = request.into_inner();
         let args = decode(req.args.as_ref())?;
-        let settings = config::settings(&args, &req.variables)
+        let settings = settings(&args, &req.variables)
             .map_err(|f| Status::invalid_argument(format!("aiservice:{}: {}", f.path, f.reason)))?;
         let kube = settings
             .connect()

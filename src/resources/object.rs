@@ -153,7 +153,8 @@ impl<S: Shape> Resource for KubeObject<S> {
             return Ok(None);
         };
         let live = object_of(&live);
-        let inputs = if old_inputs.is_empty() {
+        // Recorded inputs without metadata name only the type: an import.
+        let inputs = if !old_inputs.contains_key("metadata") {
             import_inputs(&live)
         } else {
             match project(

@@ -1,9 +1,6 @@
-//! Provider configuration from the engine (`aiservice:kubeconfig`, ...), in either form the
-//! engine sends it: typed `args` or the older string `variables`.
+//! Provider configuration (kubeconfig, context, namespace, field manager, skipAwait), the same
+//! for every protocol adapter: each hands over the values it received under these keys.
 
-use std::collections::HashMap;
-
-use crate::kube::DEFAULT_FIELD_MANAGER;
 use crate::kube::KubeSettings;
 use crate::resource::CheckFailure;
 use crate::value::{Object, PropertyPath, Value};
@@ -17,10 +14,12 @@ pub const KEYS: [&str; 5] = [
     "skipAwait",
 ];
 
-/// Settings from typed arguments, falling back to `aiservice:config:<key>` variables.
+/// Settings from typed arguments; a key the arguments lack is asked of `fallback` (the Pulumi
+/// engine's older string variables). `default_field_manager` names the adapter's tool.
 pub fn settings(
     args: &Object,
-    variables: &HashMap<String, String>,
+    fallback: &dyn Fn(&str) -> Option<String>,
+    default_field_manager: &str,
 ) -> Result<KubeSettings, CheckFailure> {
     let text = |key: &str| -> Result<Option<String>, CheckFailure> {
         match args.get(key).map(reveal) {
@@ -30,10 +29,7 @@ pub fn settings(
                 PropertyPath::root().key(key),
                 format!("expected a string, got {}", other.type_name()),
             )),
-            None => Ok(variables
-                .get(&format!("aiservice:config:{key}"))
-                .filter(|s| !s.is_empty())
-                .cloned()),
+            None => Ok(fallback(key).filter(|s| !s.is_empty())),
         }
     };
     let skip_await = match text("skipAwait") {
@@ -54,7 +50,7 @@ pub fn settings(
         kubeconfig: text("kubeconfig")?,
         context: text("context")?,
         namespace: text("namespace")?,
-        field_manager: text("fieldManager")?.unwrap_or_else(|| DEFAULT_FIELD_MANAGER.to_string()),
+        field_manager: text("fieldManager")?.unwrap_or_else(|| default_field_manager.to_string()),
         skip_await,
     };
     if let Some(ns) = &settings.namespace
@@ -77,7 +73,13 @@ fn reveal(value: &Value) -> &Value {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+
+    fn from(args: &Object, vars: &HashMap<String, String>) -> Result<KubeSettings, CheckFailure> {
+        settings(args, &|key| vars.get(key).cloned(), "pulumi-aiservice")
+    }
 
     #[test]
     fn typed_args_and_string_variables() {
@@ -89,12 +91,9 @@ mod tests {
             ("skipAwait".to_string(), Value::Bool(true)),
         ]
         .into();
-        let vars: HashMap<String, String> = [(
-            "aiservice:config:namespace".to_string(),
-            "team-a".to_string(),
-        )]
-        .into();
-        let s = settings(&args, &vars).unwrap();
+        let vars: HashMap<String, String> =
+            [("namespace".to_string(), "team-a".to_string())].into();
+        let s = from(&args, &vars).unwrap();
         assert_eq!(s.kubeconfig.as_deref(), Some("/k"));
         assert_eq!(s.namespace.as_deref(), Some("team-a"));
         assert!(s.skip_await);
@@ -105,14 +104,11 @@ mod tests {
     fn bad_values_name_the_key() {
         let args: Object = [("namespace".to_string(), Value::String("Team_A".into()))].into();
         assert_eq!(
-            settings(&args, &HashMap::new())
-                .unwrap_err()
-                .path
-                .to_string(),
+            from(&args, &HashMap::new()).unwrap_err().path.to_string(),
             "namespace"
         );
         let args: Object = [("context".to_string(), Value::Number(1.0))].into();
-        let err = settings(&args, &HashMap::new()).unwrap_err();
+        let err = from(&args, &HashMap::new()).unwrap_err();
         assert_eq!(
             (err.path.to_string(), err.reason.as_str()),
             ("context".into(), "expected a string, got number")

@@ -1,0 +1,132 @@
+//! Problems as Terraform shows them: a diagnostic whose attribute path points into the
+//! configuration, so the CLI underlines the offending attribute.
+
+use crate::proto::tfplugin6::{AttributePath, Diagnostic, attribute_path, diagnostic::Severity};
+use crate::resource::{CheckFailure, ResourceError};
+use crate::value::{PropertyPath, Segment};
+
+use super::cty::CtyError;
+use super::schema::Layout;
+
+pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error as i32,
+        summary: summary.into(),
+        detail: detail.into(),
+        attribute: None,
+    }
+}
+
+fn at(mut diagnostic: Diagnostic, path: Option<AttributePath>) -> Diagnostic {
+    diagnostic.attribute = path;
+    diagnostic
+}
+
+/// The attribute holding an input property: `manifest` for a whole-object layout, `metadata`
+/// or `spec` for the typed one; `None` for inputs no attribute holds (a typed resource's
+/// fixed `apiVersion`). The path stops at the attribute: CLIs place a diagnostic on the
+/// attribute's line and cannot follow a path into an object-valued expression (Terraform 1.0
+/// falls back to the resource's header); the diagnostic's text names the full property path.
+pub fn attribute_path(layout: Layout, path: &PropertyPath) -> Option<AttributePath> {
+    let name = match (layout, path.0.first()) {
+        (Layout::Manifest, _) => "manifest",
+        (Layout::MetadataAndSpec, Some(Segment::Key(k))) if k == "metadata" || k == "spec" => k,
+        _ => return None,
+    };
+    Some(AttributePath {
+        steps: vec![attribute(name)],
+    })
+}
+
+/// A path into the top level of a schema (the provider block, a data source).
+pub fn top_level(path: &PropertyPath) -> AttributePath {
+    AttributePath {
+        steps: path
+            .0
+            .iter()
+            .map(|segment| match segment {
+                Segment::Key(k) => attribute(k),
+                Segment::Index(i) => attribute_path::Step {
+                    selector: Some(attribute_path::step::Selector::ElementKeyInt(*i as i64)),
+                },
+            })
+            .collect(),
+    }
+}
+
+fn attribute(name: &str) -> attribute_path::Step {
+    attribute_path::Step {
+        selector: Some(attribute_path::step::Selector::AttributeName(
+            name.to_string(),
+        )),
+    }
+}
+
+/// A check failure of `resource_type`'s inputs, worded like the Pulumi side's.
+pub fn check_failure(resource_type: &str, layout: Layout, failure: &CheckFailure) -> Diagnostic {
+    at(
+        error(
+            format!("Invalid {resource_type}"),
+            format!("{}: {}", failure.path, failure.reason),
+        ),
+        attribute_path(layout, &failure.path),
+    )
+}
+
+/// A value that did not decode with its schema type (only a CLI bug or a hand-edited state
+/// can cause this).
+pub fn bad_value(what: &str, e: &CtyError) -> Diagnostic {
+    error(format!("Unreadable {what}"), e.to_string())
+}
+
+pub fn resource_error(resource_type: &str, layout: Layout, e: &ResourceError) -> Diagnostic {
+    match e {
+        ResourceError::Invalid { path, reason } => check_failure(
+            resource_type,
+            layout,
+            &CheckFailure::new(path.clone(), reason.clone()),
+        ),
+        ResourceError::NotReady { .. } => {
+            error(format!("{resource_type} is not ready"), e.to_string())
+        }
+        ResourceError::Kube(_) | ResourceError::Cancelled => {
+            error(format!("{resource_type} failed"), e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(path: &AttributePath) -> Vec<String> {
+        path.steps
+            .iter()
+            .map(|s| match &s.selector {
+                Some(attribute_path::step::Selector::AttributeName(n)) => n.clone(),
+                Some(attribute_path::step::Selector::ElementKeyInt(i)) => format!("[{i}]"),
+                _ => "?".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn manifest_paths_start_at_the_manifest() {
+        let path = PropertyPath::dotted("spec.versions").index(0).key("name");
+        let attr = attribute_path(Layout::Manifest, &path).unwrap();
+        assert_eq!(
+            names(&attr),
+            ["manifest", "spec", "versions", "[0]", "name"]
+        );
+    }
+
+    #[test]
+    fn typed_paths_start_at_their_attribute() {
+        let attr = attribute_path(
+            Layout::MetadataAndSpec,
+            &PropertyPath::dotted("spec.replicas"),
+        );
+        assert_eq!(names(&attr.unwrap()), ["spec"]);
+        assert!(attribute_path(Layout::MetadataAndSpec, &PropertyPath::dotted("kind")).is_none());
+    }
+}
