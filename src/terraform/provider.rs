@@ -17,7 +17,7 @@ use crate::{provider_config, resources};
 
 use super::cty::{self, Type};
 use super::diagnostics::{self, attribute_path, bad_value, check_failure, resource_error};
-use super::schema::{self, DataSourceType, Layout, ResourceType};
+use super::schema::{self, DataSourceType, ImportId, Layout, ResourceType};
 
 pub struct Provider {
     kube: RwLock<Option<Arc<KubeLayer>>>,
@@ -680,7 +680,7 @@ impl provider_server::Provider for Provider {
             Err(reason) => {
                 return fail(vec![diagnostics::error(
                     format!("Cannot import {} {:?}", rt.name, req.id),
-                    format!("{reason}; expected {}", rt.import_id),
+                    format!("{reason}; expected {}", rt.import_id.form()),
                 )]);
             }
         };
@@ -769,12 +769,12 @@ impl provider_server::Provider for Provider {
     }
 }
 
-/// The id and type inputs a `terraform import` id names, per the type's `import_id` form.
+/// The object id and the type inputs a `terraform import` id names.
 fn import_id(rt: &ResourceType, id: &str) -> Result<(String, Object), String> {
-    if rt.layout == Layout::MetadataAndSpec || !id.contains('=') {
-        if id.is_empty() {
-            return Err("empty id".into());
-        }
+    if id.is_empty() {
+        return Err("empty id".into());
+    }
+    if rt.import_id != ImportId::TypeAndName {
         return Ok((id.to_string(), Object::new()));
     }
     let mut fields = BTreeMap::new();

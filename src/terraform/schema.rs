@@ -28,6 +28,29 @@ impl Layout {
     }
 }
 
+/// How `terraform import` names an existing object of a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportId {
+    /// A cluster-scoped object's name.
+    Name,
+    /// `namespace/name`, or `name` in the provider's namespace.
+    NamespacedName,
+    /// The type and the object: `apiVersion=...,kind=...,name=...[,namespace=...]`.
+    TypeAndName,
+}
+
+impl ImportId {
+    pub fn form(self) -> &'static str {
+        match self {
+            ImportId::Name => "the object's name, e.g. modelservings.ai.example.com",
+            ImportId::NamespacedName => "<namespace>/<name>, or <name> in the provider's namespace",
+            ImportId::TypeAndName => {
+                "apiVersion=<group/version>,kind=<Kind>,name=<name>[,namespace=<namespace>]"
+            }
+        }
+    }
+}
+
 /// A Terraform resource type and the resource behind it.
 #[derive(Debug)]
 pub struct ResourceType {
@@ -35,8 +58,7 @@ pub struct ResourceType {
     /// The protocol-neutral resource's token (`resources::find`).
     pub token: &'static str,
     pub layout: Layout,
-    /// How `terraform import` names an object of this type.
-    pub import_id: &'static str,
+    pub import_id: ImportId,
     pub description: &'static str,
 }
 
@@ -45,28 +67,28 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         name: "aiservice_custom_resource_definition",
         token: "aiservice:apiextensions/v1:CustomResourceDefinition",
         layout: Layout::Manifest,
-        import_id: "the CRD's name, e.g. modelservings.ai.example.com",
+        import_id: ImportId::Name,
         description: "A CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until the CRD is Established; custom resources planned in the same configuration are validated against it.",
     },
     ResourceType {
         name: "aiservice_custom_resource",
         token: "aiservice:apiextensions:CustomResource",
         layout: Layout::Manifest,
-        import_id: "apiVersion=<group/version>,kind=<Kind>,name=<name>[,namespace=<namespace>]",
+        import_id: ImportId::TypeAndName,
         description: "Any custom resource, validated at plan time against its CRD: the live one or the one planned in the same configuration.",
     },
     ResourceType {
         name: "aiservice_ai_service",
         token: "aiservice:index:AIService",
         layout: Layout::MetadataAndSpec,
-        import_id: "<namespace>/<name>",
+        import_id: ImportId::NamespacedName,
         description: "An AIService (stable.example.com/v1): a model server with requests-per-second scaling, run by aiservice-operator.",
     },
     ResourceType {
         name: "aiservice_model_serving",
         token: "aiservice:index:ModelServing",
         layout: Layout::MetadataAndSpec,
-        import_id: "<namespace>/<name>",
+        import_id: ImportId::NamespacedName,
         description: "A ModelServing (ai.example.com/v1), the typed form of seed 002's custom resource.",
     },
 ];

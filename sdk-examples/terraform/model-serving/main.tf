@@ -9,7 +9,15 @@ terraform {
   }
 }
 
-provider "aiservice" {}
+variable "namespace" {
+  type    = string
+  default = null
+}
+
+provider "aiservice" {
+  # Namespaced objects that name none go here; null means the kubeconfig context's.
+  namespace = var.namespace
+}
 
 resource "aiservice_custom_resource_definition" "model_serving" {
   manifest = {

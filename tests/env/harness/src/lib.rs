@@ -1,6 +1,6 @@
 //! Dev-only test environment for `aiservice`: a real kube-apiserver with etcd (plus
 //! kube-controller-manager, kube-scheduler and kwok when workloads must run), and helpers
-//! that run the real `kubectl`, `pulumi` and Terraform CLIs provisioned by `tests/env/`.
+//! that run the real `kubectl`, `pulumi`, Terraform and OpenTofu CLIs provisioned by `tests/env/`.
 //!
 //! Tests call [`TestEnv::new`]: the first call in a `cargo test` process starts one control
 //! plane shared by every test of that process (stopped when the process exits), and each call
@@ -15,6 +15,7 @@ mod operator;
 mod process;
 mod prometheus;
 mod pulumi;
+mod terraform;
 mod test_env;
 mod tools;
 
@@ -25,5 +26,6 @@ pub use operator::OperatorProcess;
 pub use process::{remove_stale_dirs, tail};
 pub use prometheus::Prometheus;
 pub use pulumi::{PulumiOutput, PulumiStack, Sdks};
+pub use terraform::{Cli, TerraformConfig, TerraformOutput};
 pub use test_env::TestEnv;
 pub use tools::Tools;

@@ -1,0 +1,469 @@
+//! `terraform-provider-aiservice` through the real CLIs provisioned by `tests/env/`
+//! (Terraform 1.0.3 and OpenTofu 1.12.6), with `dev_overrides` and no `init`, on a real
+//! apiserver:
+//!
+//! - seed 002 (`sdk-examples/terraform/model-serving`) with each CLI: a plan on an empty
+//!   cluster shows both creates and validates the ModelServing against the CRD planned beside
+//!   it (a bad value fails the plan, and planning writes nothing), apply, a clean plan, an
+//!   in-place update, drift made with kubectl corrected, import into a fresh state, destroy;
+//! - the typed AIService (`sdk-examples/terraform/aiservice`): bad specs fail the plan naming
+//!   the property, status written by "the operator" is readable and never a diff;
+//! - bad input of every kind fails with a diagnostic and never crashes the provider.
+
+mod common;
+
+use std::path::Path;
+
+use aiservice_testenv::{Cli, TerraformConfig, TerraformOutput, TestEnv, object_ref};
+use common::{assert_gone, live, repo};
+
+fn provider_dir() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-aiservice"))
+        .parent()
+        .expect("the provider binary sits in a directory")
+}
+
+/// Fails if the provider crashed or the CLI lost it, whatever the command's outcome.
+fn assert_no_crash(out: &TerraformOutput) {
+    let text = out.text();
+    for sign in [
+        "panicked",
+        "plugin crashed",
+        "Plugin did not respond",
+        "unexpected EOF",
+    ] {
+        assert!(
+            !text.contains(sign),
+            "the provider crashed ({sign}):\n{text}"
+        );
+    }
+}
+
+/// Fails unless the command failed with a diagnostic that says each of `words`.
+fn assert_fails_saying(out: &TerraformOutput, words: &[&str]) {
+    assert_no_crash(out);
+    assert_eq!(out.code, 1, "expected a failure:\n{}", out.text());
+    for word in words {
+        assert!(
+            out.text().contains(word),
+            "expected {word:?} in:\n{}",
+            out.text()
+        );
+    }
+}
+
+/// Seed 002 with its own API group per CLI: the tests of this binary share one cluster.
+fn seed_002(env: &TestEnv, cli: Cli, group: &str) -> TerraformConfig {
+    let config = TerraformConfig::new(
+        env,
+        cli,
+        &repo("sdk-examples/terraform/model-serving"),
+        provider_dir(),
+    )
+    .unwrap();
+    config.edit("main.tf", "ai.example.com", group).unwrap();
+    config
+}
+
+async fn seed_002_lifecycle(cli: Cli, group: &str) {
+    let env = TestEnv::new("tf-seed").await.unwrap();
+    let crd = format!("modelservings.{group}");
+    let config = seed_002(&env, cli, group);
+    let audit = env.audit_log().unwrap();
+    let before_plans = audit.events().unwrap().len();
+
+    let plan = config.plan(&[]).unwrap();
+    assert_no_crash(&plan);
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    for line in [
+        "aiservice_custom_resource_definition.model_serving will be created",
+        "aiservice_custom_resource.model_serving_instance will be created",
+        "Plan: 2 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(plan.stdout.contains(line), "{line:?} in:\n{}", plan.stdout);
+    }
+    // The CRD does not exist yet: the value is checked against the planned one.
+    let bad = config.plan(&["-var", "replicas=2.5"]).unwrap();
+    assert_fails_saying(
+        &bad,
+        &[
+            "Invalid aiservice_custom_resource",
+            "spec.replicas: expected integer",
+        ],
+    );
+    let ours = |event: &serde_json::Value| {
+        object_ref(event, "apiGroup") == group
+            || object_ref(event, "name") == crd
+            || object_ref(event, "namespace") == env.namespace
+    };
+    let writes: Vec<_> = audit
+        .writes_since(before_plans)
+        .unwrap()
+        .into_iter()
+        .filter(ours)
+        .collect();
+    assert!(writes.is_empty(), "plans wrote to the cluster: {writes:#?}");
+
+    let apply = config.run_ok(&["apply", "-auto-approve"]).unwrap();
+    assert!(
+        apply.stdout.contains("Resources: 2 added"),
+        "{}",
+        apply.stdout
+    );
+    let created = live(&env, &crd, "example-model-serving");
+    assert_eq!(created["spec"]["replicas"], 3);
+    assert_eq!(
+        config.output("model_serving_name").unwrap(),
+        "example-model-serving"
+    );
+    let clean = config.plan(&[]).unwrap();
+    assert_eq!(
+        clean.code,
+        0,
+        "a second plan must say no changes:\n{}",
+        clean.text()
+    );
+
+    let update = config.plan(&["-var", "replicas=5"]).unwrap();
+    assert_eq!(update.code, 2, "{}", update.text());
+    for line in [
+        "aiservice_custom_resource.model_serving_instance will be updated in-place",
+        "replicas = 3 -> 5",
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+    ] {
+        assert!(
+            update.stdout.contains(line),
+            "{line:?} in:\n{}",
+            update.stdout
+        );
+    }
+    config
+        .run_ok(&["apply", "-auto-approve", "-var", "replicas=5"])
+        .unwrap();
+    let updated = live(&env, &crd, "example-model-serving");
+    assert_eq!(updated["spec"]["replicas"], 5);
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+
+    // Someone changes the object by hand: the refresh shows it and the plan takes it back.
+    env.kubectl(&[
+        "patch",
+        &crd,
+        "example-model-serving",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":7}}"#,
+    ])
+    .unwrap();
+    let drift = config.plan(&["-var", "replicas=5"]).unwrap();
+    assert_eq!(drift.code, 2, "{}", drift.text());
+    assert!(
+        drift.stdout.contains("replicas = 7 -> 5"),
+        "{}",
+        drift.stdout
+    );
+    config
+        .run_ok(&["apply", "-auto-approve", "-var", "replicas=5"])
+        .unwrap();
+    assert_eq!(
+        live(&env, &crd, "example-model-serving")["spec"]["replicas"],
+        5
+    );
+
+    // A fresh state adopts the existing objects by import, and plans no replacement.
+    let adopting = seed_002(&env, cli, group);
+    adopting
+        .run_ok(&[
+            "import",
+            "aiservice_custom_resource_definition.model_serving",
+            &crd,
+        ])
+        .unwrap();
+    let id = format!(
+        "apiVersion={group}/v1,kind=ModelServing,namespace={},name=example-model-serving",
+        env.namespace
+    );
+    adopting
+        .run_ok(&[
+            "import",
+            "aiservice_custom_resource.model_serving_instance",
+            &id,
+        ])
+        .unwrap();
+    let after_import = adopting.plan(&["-var", "replicas=5"]).unwrap();
+    assert_no_crash(&after_import);
+    assert_ne!(after_import.code, 1, "{}", after_import.text());
+    assert!(
+        !after_import.stdout.contains("must be replaced")
+            && !after_import.stdout.contains("will be created"),
+        "{}",
+        after_import.stdout
+    );
+
+    let destroy = config
+        .run_ok(&["destroy", "-auto-approve", "-var", "replicas=5"])
+        .unwrap();
+    assert!(
+        destroy.stdout.contains("Resources: 2 destroyed"),
+        "{}",
+        destroy.stdout
+    );
+    // Destroy waited: both are gone when it returns.
+    assert_gone(&env, &format!("{crd}/example-model-serving"));
+    let crd_gone = env.kubectl(&["get", "crd", &crd]).unwrap_err();
+    assert!(crd_gone.to_string().contains("NotFound"), "{crd_gone:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_002_with_terraform() {
+    seed_002_lifecycle(Cli::Terraform, "tf.example.com").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_002_with_opentofu() {
+    seed_002_lifecycle(Cli::OpenTofu, "tofu.example.com").await;
+}
+
+fn install_aiservice_crd(env: &TestEnv) {
+    let crd = repo("schema/crds/aiservices.stable.example.com.yaml");
+    env.kubectl(&["apply", "--server-side", "-f", &crd.display().to_string()])
+        .unwrap();
+    env.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/aiservices.stable.example.com",
+    ])
+    .unwrap();
+}
+
+/// Edits of `sdk-examples/terraform/aiservice` that break its spec, and what the failed plan
+/// must say: the same checks, property paths and words as the Pulumi side.
+const BAD_SPECS: [(&str, &str, &[&str]); 5] = [
+    (
+        "modelUri = \"s3://models/llama-3-8b\"",
+        "",
+        &["spec.modelUri", "required"],
+    ),
+    (
+        "default = 5",
+        "default = 0",
+        &[
+            "spec.scaling",
+            "minReplicas must be less than or equal to maxReplicas",
+        ],
+    ),
+    (
+        "mode        = \"Auto\"",
+        "mode        = \"Turbo\"",
+        &["spec.scaling.mode", "Auto"],
+    ),
+    (
+        "modelUri = ",
+        "replicas = -1\n    modelUri = ",
+        &["spec.replicas", "must be at least 0, got -1"],
+    ),
+    (
+        "name   = \"llama\"",
+        "generateName = \"llama-\"",
+        &["metadata.name", "required"],
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_aiservice_validates_at_plan_and_status_never_diffs() {
+    let env = TestEnv::new("tf-aisvc").await.unwrap();
+    install_aiservice_crd(&env);
+    let config = TerraformConfig::new(
+        &env,
+        Cli::Terraform,
+        &repo("sdk-examples/terraform/aiservice"),
+        provider_dir(),
+    )
+    .unwrap();
+    for (valid, broken, words) in BAD_SPECS {
+        config.edit("main.tf", valid, broken).unwrap();
+        let plan = config.plan(&[]).unwrap();
+        assert_fails_saying(&plan, words);
+        assert!(
+            plan.text().contains("Invalid aiservice_ai_service"),
+            "{}",
+            plan.text()
+        );
+        if broken.is_empty() {
+            config
+                .edit("main.tf", "    image ", &format!("    {valid}\n    image "))
+                .unwrap();
+        } else {
+            config.edit("main.tf", broken, valid).unwrap();
+        }
+    }
+
+    config.run_ok(&["apply", "-auto-approve"]).unwrap();
+    let created = live(&env, "aiservice", "llama");
+    assert_eq!(created["spec"]["scaling"]["maxReplicas"], 5);
+    assert_eq!(created["metadata"]["labels"]["team"], "ml-platform");
+    let clean = config.plan(&[]).unwrap();
+    assert_eq!(clean.code, 0, "{}", clean.text());
+
+    // The operator reports status: readable through the data source, never a change.
+    env.kubectl(&[
+        "patch",
+        "aiservice",
+        "llama",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"replicas":1,"readyReplicas":1,"url":"http://llama.example:8080"}}"#,
+    ])
+    .unwrap();
+    let after_status = config.plan(&[]).unwrap();
+    assert_no_crash(&after_status);
+    assert!(
+        !after_status
+            .stdout
+            .contains("aiservice_ai_service.llama will be")
+            && !after_status.stdout.contains("must be replaced"),
+        "status must not plan a change:\n{}",
+        after_status.stdout
+    );
+    config.run_ok(&["apply", "-auto-approve"]).unwrap();
+    assert_eq!(config.output("url").unwrap(), "http://llama.example:8080");
+    assert_eq!(config.plan(&[]).unwrap().code, 0);
+
+    config
+        .edit("main.tf", "default = 5", "default = 8")
+        .unwrap();
+    let update = config.plan(&[]).unwrap();
+    assert_eq!(update.code, 2, "{}", update.text());
+    assert!(
+        update
+            .stdout
+            .contains("aiservice_ai_service.llama will be updated in-place")
+            && update.stdout.contains("maxReplicas = 5 -> 8"),
+        "{}",
+        update.stdout
+    );
+    config.run_ok(&["apply", "-auto-approve"]).unwrap();
+    let updated = live(&env, "aiservice", "llama");
+    assert_eq!(updated["spec"]["scaling"]["maxReplicas"], 8);
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+
+    config.run_ok(&["destroy", "-auto-approve"]).unwrap();
+    assert_gone(&env, "aiservice/llama");
+}
+
+/// Configurations that are wrong in every way a user can get them wrong, and what the
+/// failed plan must say.
+const BAD_CONFIGS: [(&str, &[&str]); 6] = [
+    (
+        r#"resource "aiservice_custom_resource" "x" { manifest = "just a string" }"#,
+        &["manifest", "expected an object"],
+    ),
+    (
+        r#"resource "aiservice_custom_resource" "x" {
+             manifest = { apiVersion = "stable.example.com/v1", kind = "AIService", metadata = {} }
+           }"#,
+        &["metadata.name", "required"],
+    ),
+    (
+        r#"resource "aiservice_custom_resource" "x" {
+             manifest = { apiVersion = "nogroup", kind = "Thing", metadata = { name = "x" } }
+           }"#,
+        &["apiVersion", "expected <group>/<version>"],
+    ),
+    (
+        r#"resource "aiservice_custom_resource" "x" {
+             manifest = { apiVersion = "stable.example.com/v1", metadata = { name = "x" } }
+           }"#,
+        &["kind", "required"],
+    ),
+    (
+        r#"resource "aiservice_custom_resource" "x" {
+             manifest = {
+               apiVersion = "stable.example.com/v1", kind = "AIService", metadata = { name = "x" }
+               spec = { modelUri = "s3://m", replicas = "many" }
+             }
+           }"#,
+        &["spec.replicas", "expected integer"],
+    ),
+    (
+        r#"resource "aiservice_ai_service" "x" {
+             metadata = { name = "Not_A_Name" }
+             spec = { modelUri = "s3://m" }
+           }"#,
+        &["metadata.name"],
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_fails_with_a_diagnostic_and_never_crashes() {
+    let env = TestEnv::new("tf-bad").await.unwrap();
+    install_aiservice_crd(&env);
+    let config = TerraformConfig::new(
+        &env,
+        Cli::Terraform,
+        &repo("sdk-examples/terraform/aiservice"),
+        provider_dir(),
+    )
+    .unwrap();
+    let provider = r#"
+terraform {
+  required_providers {
+    aiservice = { source = "example/aiservice" }
+  }
+}
+variable "namespace" { type = string }
+provider "aiservice" { namespace = var.namespace }
+"#;
+    for (resource, words) in BAD_CONFIGS {
+        config
+            .write("main.tf", &format!("{provider}\n{resource}\n"))
+            .unwrap();
+        assert_fails_saying(&config.plan(&[]).unwrap(), words);
+    }
+
+    config
+        .write(
+            "main.tf",
+            &provider.replace("namespace = var.namespace", "namespace = \"Team_A\""),
+        )
+        .unwrap();
+    assert_fails_saying(
+        &config.plan(&[]).unwrap(),
+        &["Invalid provider configuration", "namespace"],
+    );
+
+    config
+        .write(
+            "main.tf",
+            &format!("{provider}\n{}\n", r#"resource "aiservice_custom_resource" "x" { manifest = { metadata = { name = "x" } } }"#),
+        )
+        .unwrap();
+    let import = config
+        .run(&["import", "aiservice_custom_resource.x", "just-a-name"])
+        .unwrap();
+    assert_no_crash(&import);
+    assert_eq!(import.code, 1, "{}", import.text());
+    let missing = config
+        .run(&[
+            "import",
+            "aiservice_custom_resource.x",
+            "apiVersion=stable.example.com/v1,kind=AIService,name=absent",
+        ])
+        .unwrap();
+    assert_fails_saying(&missing, &["no such object in the cluster"]);
+}
+
+#[test]
+fn run_by_hand_it_says_what_starts_it() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-aiservice"))
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Terraform or OpenTofu starts it"), "{said}");
+    assert!(
+        out.stdout.is_empty(),
+        "no handshake line without the cookie"
+    );
+}
