@@ -161,6 +161,29 @@ fn inputs_of(rt: &ResourceType, attrs: &Attributes) -> Result<Object, tf::Diagno
     Ok(inputs)
 }
 
+/// The attributes the provider computes.
+const COMPUTED: [&str; 4] = [schema::ID, schema::UID, schema::OBJECT, schema::STATUS];
+
+/// What a plan does to an existing (or not yet existing) object.
+enum Change {
+    Create,
+    Update,
+    Replace,
+    None,
+}
+
+impl Change {
+    /// The computed attributes the plan cannot know: all of them for a new object; for an
+    /// update, what the cluster returns (the identity stays).
+    fn unknown_until_apply(&self) -> &'static [&'static str] {
+        match self {
+            Change::Create | Change::Replace => &COMPUTED,
+            Change::Update => &[schema::OBJECT, schema::STATUS],
+            Change::None => &[],
+        }
+    }
+}
+
 /// The inputs a layout's attributes hold (a typed resource's `apiVersion` and `kind` are fixed).
 fn layout_inputs(layout: Layout, inputs: Object) -> Object {
     match layout {
@@ -537,42 +560,56 @@ impl provider_server::Provider for Provider {
             },
             None => Object::new(),
         };
-        if let Err(diagnostics) = check(&ctx, rt, resource, &olds, news.clone()).await {
-            return fail(diagnostics);
-        }
+        let checked = match check(&ctx, rt, resource, &olds, news.clone()).await {
+            Ok(checked) => checked,
+            Err(diagnostics) => return fail(diagnostics),
+        };
         let mut requires_replace = Vec::new();
-        let unknown = [schema::ID, schema::UID, schema::OBJECT, schema::STATUS];
-        let still_unknown: &[&str] = match &prior {
-            None => &unknown,
+        let change = match &prior {
+            None => Change::Create,
             Some(prior) => {
-                let old = recorded_state(prior);
-                let diff = resource.diff(&olds, &old, &news);
+                let diff = resource.diff(&olds, &recorded_state(prior), &news);
                 requires_replace = diff
                     .changes
                     .iter()
                     .filter(|c| c.replace)
                     .filter_map(|c| attribute_path(rt.layout, &c.path))
                     .collect();
-                for name in unknown {
+                for name in COMPUTED {
                     if let Some(value) = prior.get(name) {
                         planned.insert(name.to_string(), value.clone());
                     }
                 }
                 if diff.replaces() {
-                    &unknown
+                    Change::Replace
                 } else if diff.changes.is_empty() {
-                    &[]
+                    Change::None
                 } else {
-                    // An update keeps the identity; what the cluster returns is news.
-                    &[schema::OBJECT, schema::STATUS]
+                    Change::Update
                 }
             }
         };
-        for name in still_unknown {
+        for name in change.unknown_until_apply() {
             planned.insert(
                 name.to_string(),
                 cty::encode(&Value::Unknown, &Type::Dynamic),
             );
+        }
+        // Ask the cluster too, writing nothing (server-side dry-run), so that what the
+        // apiserver would refuse (fields another manager owns, its own validation) fails the
+        // plan rather than the apply. A replacement is a delete, then a create that cannot be
+        // tried while the old object exists.
+        let dry_run = match (&change, &prior) {
+            (Change::Create, _) => Some(resource.create(&ctx, &checked, true).await),
+            (Change::Update, Some(prior)) => Some(
+                resource
+                    .update(&ctx, &recorded_state(prior), &checked, true)
+                    .await,
+            ),
+            _ => None,
+        };
+        if let Some(Err(e)) = dry_run {
+            return fail(vec![resource_error(rt.name, rt.layout, &e)]);
         }
         Ok(Response::new(tf::plan_resource_change::Response {
             planned_state: Some(object_value(planned)),
