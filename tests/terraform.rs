@@ -85,6 +85,12 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
     ] {
         assert!(plan.stdout.contains(line), "{line:?} in:\n{}", plan.stdout);
     }
+    // Known at plan time: the CRD's id is its name.
+    assert!(
+        said(&plan).contains(&format!("+ id = \"{crd}\"")),
+        "{}",
+        plan.stdout
+    );
     // The CRD does not exist yet: the value is checked against the planned one.
     let bad = config.plan(&["-var", "replicas=2.5"]).unwrap();
     assert_fails_saying(

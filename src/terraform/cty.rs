@@ -407,6 +407,18 @@ mod tests {
         assert_eq!(err.to_string(), "spec.replicas: expected a number");
     }
 
+    proptest::proptest! {
+        /// Whatever bytes arrive, decoding returns a value or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            if let Ok(mp) = rmpv::decode::read_value(&mut bytes.as_slice()) {
+                for t in [Type::Dynamic, ty(serde_json::json!(["object", {"manifest": "dynamic", "id": "string"}]))] {
+                    let _ = decode(&mp, &t, &PropertyPath::root());
+                }
+            }
+        }
+    }
+
     #[test]
     fn stored_json_state_becomes_the_same_msgpack() {
         let t = ty(serde_json::json!(["object", {"id": "string", "manifest": "dynamic"}]));

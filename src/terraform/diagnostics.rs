@@ -38,19 +38,10 @@ pub fn attribute_path(layout: Layout, path: &PropertyPath) -> Option<AttributePa
     })
 }
 
-/// A path into the top level of a schema (the provider block, a data source).
-pub fn top_level(path: &PropertyPath) -> AttributePath {
+/// A top-level attribute of a schema (the provider block's).
+pub fn top_level(name: &str) -> AttributePath {
     AttributePath {
-        steps: path
-            .0
-            .iter()
-            .map(|segment| match segment {
-                Segment::Key(k) => attribute(k),
-                Segment::Index(i) => attribute_path::Step {
-                    selector: Some(attribute_path::step::Selector::ElementKeyInt(*i as i64)),
-                },
-            })
-            .collect(),
+        steps: vec![attribute(name)],
     }
 }
 
@@ -104,24 +95,20 @@ mod tests {
             .iter()
             .map(|s| match &s.selector {
                 Some(attribute_path::step::Selector::AttributeName(n)) => n.clone(),
-                Some(attribute_path::step::Selector::ElementKeyInt(i)) => format!("[{i}]"),
-                _ => "?".into(),
+                other => format!("{other:?}"),
             })
             .collect()
     }
 
     #[test]
-    fn manifest_paths_start_at_the_manifest() {
+    fn manifest_paths_point_at_the_manifest() {
         let path = PropertyPath::dotted("spec.versions").index(0).key("name");
         let attr = attribute_path(Layout::Manifest, &path).unwrap();
-        assert_eq!(
-            names(&attr),
-            ["manifest", "spec", "versions", "[0]", "name"]
-        );
+        assert_eq!(names(&attr), ["manifest"]);
     }
 
     #[test]
-    fn typed_paths_start_at_their_attribute() {
+    fn typed_paths_point_at_their_attribute() {
         let attr = attribute_path(
             Layout::MetadataAndSpec,
             &PropertyPath::dotted("spec.replicas"),

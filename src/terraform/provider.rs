@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::kube::{KubeLayer, ObjectRef};
 use crate::proto::tfplugin6::{self as tf, provider_server};
 use crate::resource::{self, CheckRequest, Context, Progress, Resource, ResourceError, State};
-use crate::value::{Object, PropertyPath, Value};
+use crate::value::{Object, PropertyPath, Segment, Value};
 use crate::{provider_config, resources};
 
 use super::cty::{self, Type};
@@ -595,6 +595,9 @@ impl provider_server::Provider for Provider {
                 cty::encode(&Value::Unknown, &Type::Dynamic),
             );
         }
+        if let (Change::Create, Some(id)) = (&change, planned_id(rt, &checked, &ctx)) {
+            set(&mut planned, schema::ID, &Value::String(id), &Type::String);
+        }
         // Ask the cluster too, writing nothing (server-side dry-run), so that what the
         // apiserver would refuse (fields another manager owns, its own validation) fails the
         // plan rather than the apply. A replacement is a delete, then a create that cannot be
@@ -806,6 +809,21 @@ impl provider_server::Provider for Provider {
     }
 }
 
+/// The id a new object will have, when the plan can tell: its name and, for a namespaced
+/// type, its namespace or the provider's.
+fn planned_id(rt: &ResourceType, inputs: &Object, ctx: &Context) -> Option<String> {
+    let metadata = inputs.get("metadata")?;
+    let name = metadata.get_str("name")?;
+    match rt.namespaced? {
+        false => Some(name.to_string()),
+        true => match metadata.get(&[Segment::Key("namespace".into())]) {
+            None | Some(Value::Null) => Some(format!("{}/{name}", ctx.kube.default_namespace)),
+            Some(Value::String(ns)) => Some(format!("{ns}/{name}")),
+            Some(_) => None,
+        },
+    }
+}
+
 /// The object id and the type inputs a `terraform import` id names.
 fn import_id(rt: &ResourceType, id: &str) -> Result<(String, Object), String> {
     if id.is_empty() {
@@ -921,7 +939,7 @@ fn provider_settings(
             .find(|(_, key)| failure.path.to_string() == *key)
             .map_or("", |(attr, _)| attr);
         SettingsProblem::Invalid(tf::Diagnostic {
-            attribute: Some(diagnostics::top_level(&PropertyPath::root().key(attr))),
+            attribute: Some(diagnostics::top_level(attr)),
             ..diagnostics::error(
                 "Invalid provider configuration",
                 format!("{attr}: {}", failure.reason),

@@ -59,6 +59,9 @@ pub struct ResourceType {
     pub token: &'static str,
     pub layout: Layout,
     pub import_id: ImportId,
+    /// Whether objects of this type live in a namespace, when the type alone tells (a
+    /// custom resource's scope is its CRD's).
+    pub namespaced: Option<bool>,
     pub description: &'static str,
 }
 
@@ -68,6 +71,7 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         token: "aiservice:apiextensions/v1:CustomResourceDefinition",
         layout: Layout::Manifest,
         import_id: ImportId::Name,
+        namespaced: Some(false),
         description: "A CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until the CRD is Established; custom resources planned in the same configuration are validated against it.",
     },
     ResourceType {
@@ -75,6 +79,7 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         token: "aiservice:apiextensions:CustomResource",
         layout: Layout::Manifest,
         import_id: ImportId::TypeAndName,
+        namespaced: None,
         description: "Any custom resource, validated at plan time against its CRD: the live one or the one planned in the same configuration.",
     },
     ResourceType {
@@ -82,6 +87,7 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         token: "aiservice:index:AIService",
         layout: Layout::MetadataAndSpec,
         import_id: ImportId::NamespacedName,
+        namespaced: Some(true),
         description: "An AIService (stable.example.com/v1): a model server with requests-per-second scaling, run by aiservice-operator.",
     },
     ResourceType {
@@ -89,6 +95,7 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         token: "aiservice:index:ModelServing",
         layout: Layout::MetadataAndSpec,
         import_id: ImportId::NamespacedName,
+        namespaced: Some(true),
         description: "A ModelServing (ai.example.com/v1), the typed form of seed 002's custom resource.",
     },
 ];
