@@ -1,7 +1,7 @@
-//! aiservice: a Pulumi resource provider for Kubernetes custom resources and an operator for
-//! AI model services. Requests flow one way: a protocol adapter (`pulumi`) decodes wire
-//! messages into `value`s and calls a `resource`; `resources` implement them on the `kube`
-//! layer, which alone talks to the apiserver.
+//! aiservice: Pulumi and Terraform resource providers for Kubernetes custom resources and an
+//! operator for AI model services. Requests flow one way: a protocol adapter (`pulumi`,
+//! `terraform`) decodes wire messages into `value`s and calls a `resource`; `resources`
+//! implement them on the `kube` layer, which alone talks to the apiserver.
 
 pub mod api;
 pub mod kube;

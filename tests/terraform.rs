@@ -345,8 +345,30 @@ async fn typed_aiservice_validates_at_plan_and_status_never_diffs() {
         "status must not plan a change:\n{}",
         after_status.stdout
     );
+    // Any object, read generically: the second data source.
+    config
+        .write(
+            "lookup.tf",
+            r#"
+data "aiservice_custom_resource" "llama" {
+  api_version = "stable.example.com/v1"
+  kind        = "AIService"
+  name        = "llama"
+  namespace   = var.namespace
+  depends_on  = [aiservice_ai_service.llama]
+}
+output "ready_replicas" { value = data.aiservice_custom_resource.llama.status.readyReplicas }
+output "model_uri" { value = data.aiservice_custom_resource.llama.spec.modelUri }
+"#,
+        )
+        .unwrap();
     config.run_ok(&["apply", "-auto-approve"]).unwrap();
     assert_eq!(config.output("url").unwrap(), "http://llama.example:8080");
+    assert_eq!(config.output("ready_replicas").unwrap(), 1);
+    assert_eq!(
+        config.output("model_uri").unwrap(),
+        "s3://models/llama-3-8b"
+    );
     assert_eq!(config.plan(&[]).unwrap().code, 0);
 
     config

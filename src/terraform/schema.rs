@@ -278,6 +278,9 @@ pub const PROVIDER_KEYS: [(&str, &str); 5] = [
     ("skip_await", "skipAwait"),
 ];
 
+/// Attributes the CLI never shows: a kubeconfig may be given as contents, credentials and all.
+const SENSITIVE: [&str; 1] = ["kubeconfig"];
+
 fn provider_attributes() -> Vec<Attr> {
     let optional = |name, ty, description| Attr {
         name,
@@ -289,7 +292,7 @@ fn provider_attributes() -> Vec<Attr> {
         optional(
             "kubeconfig",
             Type::String,
-            "Path to a kubeconfig file; default: $KUBECONFIG, then ~/.kube/config.",
+            "A kubeconfig file's path or its contents (sensitive: never shown in plans); default: $KUBECONFIG, then ~/.kube/config.",
         ),
         optional(
             "context",
@@ -337,7 +340,7 @@ fn block_schema(description: &str, attrs: &[Attr]) -> Schema {
                     required: a.role == Role::Required,
                     optional: a.role == Role::Optional,
                     computed: a.role == Role::Computed,
-                    sensitive: false,
+                    sensitive: SENSITIVE.contains(&a.name),
                     description_kind: StringKind::Markdown as i32,
                     deprecated: false,
                 })
