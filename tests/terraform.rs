@@ -8,6 +8,8 @@
 //!   in-place update, drift made with kubectl corrected, import into a fresh state, destroy;
 //! - the typed AIService (`sdk-examples/terraform/aiservice`): bad specs fail the plan naming
 //!   the property, status written by "the operator" is readable and never a diff;
+//! - values known only after apply plan as such inside a manifest, and a sensitive value
+//!   never reaches the provider's log;
 //! - bad input of every kind fails with a diagnostic and never crashes the provider.
 
 mod common;
@@ -500,6 +502,122 @@ provider "aiservice" { namespace = var.namespace }
         ])
         .unwrap();
     assert_fails_saying(&missing, &["no such object in the cluster"]);
+}
+
+/// A value known only after apply inside a manifest, and a sensitive one.
+const UNKNOWNS_AND_SECRETS: &str = r#"
+terraform {
+  required_providers {
+    aiservice = { source = "example/aiservice" }
+  }
+}
+variable "namespace" { type = string }
+variable "token" {
+  type      = string
+  sensitive = true
+}
+provider "aiservice" { namespace = var.namespace }
+
+resource "aiservice_custom_resource_definition" "widgets" {
+  manifest = {
+    metadata = { name = "widgets.unknowns.example.com" }
+    spec = {
+      group = "unknowns.example.com"
+      scope = "Namespaced"
+      names = { plural = "widgets", singular = "widget", kind = "Widget" }
+      versions = [{
+        name    = "v1"
+        served  = true
+        storage = true
+        schema = { openAPIV3Schema = { type = "object", properties = {
+          spec = { type = "object", "x-kubernetes-preserve-unknown-fields" = true }
+        } } }
+      }]
+    }
+  }
+}
+
+resource "aiservice_custom_resource" "first" {
+  manifest = {
+    apiVersion = "unknowns.example.com/v1"
+    kind       = "Widget"
+    metadata   = { name = "first" }
+    spec       = { token = var.token }
+  }
+  depends_on = [aiservice_custom_resource_definition.widgets]
+}
+
+resource "aiservice_custom_resource" "second" {
+  manifest = {
+    apiVersion = "unknowns.example.com/v1"
+    kind       = "Widget"
+    metadata   = { name = "second", labels = { "first-uid" = aiservice_custom_resource.first.uid } }
+    spec       = {}
+  }
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_values_plan_and_sensitive_values_never_reach_the_log() {
+    let env = TestEnv::new("tf-unknown").await.unwrap();
+    let mut config = TerraformConfig::new(
+        &env,
+        Cli::Terraform,
+        &repo("sdk-examples/terraform/model-serving"),
+        provider_dir(),
+    )
+    .unwrap();
+    config.write("main.tf", UNKNOWNS_AND_SECRETS).unwrap();
+    let log = std::env::temp_dir().join(format!("aiservice-tf-log-{}", std::process::id()));
+    config.log_to(&log, "debug");
+    let secret = "s3cr3t-t0ken-value";
+    let token = format!("token={secret}");
+
+    let plan = config.plan(&["-var", &token]).unwrap();
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    let planned = said(&plan);
+    assert!(
+        planned.contains("first-uid = (known after apply)")
+            && planned.contains("token = (sensitive)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.text().contains(secret), "{}", plan.text());
+
+    config
+        .run_ok(&["apply", "-auto-approve", "-var", &token])
+        .unwrap();
+    let first = live(&env, "widgets.unknowns.example.com", "first");
+    let second = live(&env, "widgets.unknowns.example.com", "second");
+    assert_eq!(
+        second["metadata"]["labels"]["first-uid"],
+        first["metadata"]["uid"]
+    );
+    assert_eq!(first["spec"]["token"], secret);
+    assert_eq!(config.plan(&["-var", &token]).unwrap().code, 0);
+    config
+        .run_ok(&["destroy", "-auto-approve", "-var", &token])
+        .unwrap();
+
+    // go-plugin prefixes each line the provider wrote to its stderr with the plugin's name.
+    let written = std::fs::read_to_string(&log).unwrap();
+    let provider_lines: Vec<&str> = written
+        .lines()
+        .filter(|l| l.contains("terraform-provider-aiservice"))
+        .collect();
+    assert!(
+        !provider_lines.is_empty(),
+        "the provider logged nothing:\n{written}"
+    );
+    let leaked: Vec<&&str> = provider_lines
+        .iter()
+        .filter(|l| l.contains(secret))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "the provider logged the secret: {leaked:#?}"
+    );
+    let _ = std::fs::remove_file(&log);
 }
 
 #[test]

@@ -105,6 +105,14 @@ impl TerraformConfig {
         self.cli
     }
 
+    /// Has the CLI write its debug log, and the provider's (its stderr, at `provider_level`),
+    /// to `path`.
+    pub fn log_to(&mut self, path: &Path, provider_level: &str) {
+        self.envs.push(("TF_LOG", "DEBUG".into()));
+        self.envs.push(("TF_LOG_PATH", path.as_os_str().to_owned()));
+        self.envs.push(("AISERVICE_LOG", provider_level.into()));
+    }
+
     /// Runs `<cli> SUBCOMMAND -no-color ARGS...` in the configuration's directory (flags must
     /// come before positional arguments); never fails on a non-zero exit (the caller asserts
     /// on the code and the output).
