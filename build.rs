@@ -1,7 +1,6 @@
 //! Compiles the protocol files in `proto/` with a vendored protoc, so a build needs no system
-//! protoc. The Pulumi files' descriptor set is kept too: `tests/proto_compat.rs` compares it
-//! with the engine's own definitions. The Terraform files (tfplugin6 and go-plugin's
-//! controller) are checked by the real CLIs in `tests/terraform.rs`.
+//! protoc. The descriptor sets are kept too: `tests/proto_compat.rs` compares the Pulumi files
+//! with the engine's own definitions and tfplugin6 with terraform-plugin-go's.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     let well_known = protoc_bin_vendored::include_path()?;
@@ -27,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(false)
         .build_server(true)
+        .file_descriptor_set_path(out_dir.join("terraform_descriptor.bin"))
         .compile_protos(
             &[
                 "proto/terraform/tfplugin6.proto",

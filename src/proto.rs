@@ -22,6 +22,10 @@ pub mod goplugin {
     tonic::include_proto!("plugin");
 }
 
-/// The encoded `FileDescriptorSet` of every file in `proto/`, for the compatibility test.
+/// The encoded `FileDescriptorSet` of the Pulumi files in `proto/`, for the compatibility test.
 pub const DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/protocol_descriptor.bin"));
+
+/// The same for the Terraform files (tfplugin6, go-plugin's controller).
+pub const TERRAFORM_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/terraform_descriptor.bin"));

@@ -12,6 +12,10 @@
 //!
 //! `tests/proto_compat.py` dumps the upstream descriptors as JSON; this file builds the same
 //! shape from `aiservice::proto::DESCRIPTOR_SET` and compares, listing every difference.
+//!
+//! The same comparison holds `proto/terraform/tfplugin6.proto` against the tfplugin6.proto of
+//! the Go module `github.com/hashicorp/terraform-plugin-go` (provisioned by `tests/env/`),
+//! compiled with the vendored protoc.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -153,8 +157,12 @@ struct MethodShape {
 
 /// Our side: `aiservice::proto::DESCRIPTOR_SET` in the same shape as the Python dump.
 fn ours() -> Protocol {
-    let set = FileDescriptorSet::decode(aiservice::proto::DESCRIPTOR_SET)
-        .expect("DESCRIPTOR_SET is an encoded FileDescriptorSet");
+    protocol_of(aiservice::proto::DESCRIPTOR_SET)
+}
+
+/// An encoded `FileDescriptorSet` in the compared shape.
+fn protocol_of(descriptor_set: &[u8]) -> Protocol {
+    let set = FileDescriptorSet::decode(descriptor_set).expect("an encoded FileDescriptorSet");
     let mut map_entries = BTreeMap::new();
     for file in &set.file {
         for message in &file.message_type {
@@ -162,8 +170,8 @@ fn ours() -> Protocol {
         }
     }
     let mut out = Protocol::default();
-    // The set includes the well-known types protoc imported (google/protobuf/*.proto); only
-    // the files of proto/ are ours.
+    // The set may include the well-known types protoc imported (google/protobuf/*.proto);
+    // only the files that import them are compared.
     for file in set
         .file
         .iter()
@@ -551,6 +559,198 @@ fn our_protocol_matches_the_engines_definitions_field_by_field() {
         );
     }
     assert!(ours.messages.contains_key("google.rpc.Status"), "{summary}");
+}
+
+/// Upstream fields of tfplugin6 that `proto/terraform/tfplugin6.proto` leaves out: features of
+/// protocol 6.1 to 6.11 this provider does not offer. A CLI talks to a provider without them:
+/// proto3 skips fields a side does not know, and an unimplemented RPC means "not offered".
+const TERRAFORM_ALLOWED_OMISSIONS: &[(&str, &str)] = &[
+    (
+        "tfplugin6.ConfigureProvider.Request.client_capabilities",
+        "6.6+: what the CLI can take (deferred actions, write-only attributes); we use neither",
+    ),
+    (
+        "tfplugin6.ImportResourceState.Request.client_capabilities",
+        "6.6+: what the CLI can take (deferred actions, write-only attributes); we use neither",
+    ),
+    (
+        "tfplugin6.PlanResourceChange.Request.client_capabilities",
+        "6.6+: what the CLI can take (deferred actions, write-only attributes); we use neither",
+    ),
+    (
+        "tfplugin6.ReadDataSource.Request.client_capabilities",
+        "6.6+: what the CLI can take (deferred actions, write-only attributes); we use neither",
+    ),
+    (
+        "tfplugin6.ReadResource.Request.client_capabilities",
+        "6.6+: what the CLI can take (deferred actions, write-only attributes); we use neither",
+    ),
+    (
+        "tfplugin6.ValidateResourceConfig.Request.client_capabilities",
+        "6.6+: what the CLI can take (deferred actions, write-only attributes); we use neither",
+    ),
+    (
+        "tfplugin6.ImportResourceState.Response.deferred",
+        "6.6+: deferred actions; this provider always answers in the same run",
+    ),
+    (
+        "tfplugin6.PlanResourceChange.Response.deferred",
+        "6.6+: deferred actions; this provider always answers in the same run",
+    ),
+    (
+        "tfplugin6.ReadDataSource.Response.deferred",
+        "6.6+: deferred actions; this provider always answers in the same run",
+    ),
+    (
+        "tfplugin6.ReadResource.Response.deferred",
+        "6.6+: deferred actions; this provider always answers in the same run",
+    ),
+    (
+        "tfplugin6.ApplyResourceChange.Request.planned_identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.ApplyResourceChange.Response.new_identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.ImportResourceState.ImportedResource.identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.ImportResourceState.Request.identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.PlanResourceChange.Request.prior_identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.PlanResourceChange.Response.planned_identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.ReadResource.Request.current_identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.ReadResource.Response.new_identity",
+        "6.9+: resource identity; our resources are identified by their id (namespace/name)",
+    ),
+    (
+        "tfplugin6.ApplyResourceChange.Response.legacy_type_system",
+        "only for SDKv2 providers; false (not sent) is what we are: values follow the schema exactly",
+    ),
+    (
+        "tfplugin6.PlanResourceChange.Response.legacy_type_system",
+        "only for SDKv2 providers; false (not sent) is what we are: values follow the schema exactly",
+    ),
+    (
+        "tfplugin6.GetProviderSchema.Response.server_capabilities",
+        "6.3+: optional features (plan_destroy, get_provider_schema_optional); not sending it means none",
+    ),
+    (
+        "tfplugin6.GetProviderSchema.Response.functions",
+        "6.5+: provider functions; we offer none",
+    ),
+    (
+        "tfplugin6.GetProviderSchema.Response.ephemeral_resource_schemas",
+        "6.7+: ephemeral resources; we offer none",
+    ),
+    (
+        "tfplugin6.GetProviderSchema.Response.list_resource_schemas",
+        "6.10+: list resources (terraform query); we offer none",
+    ),
+    (
+        "tfplugin6.GetProviderSchema.Response.state_store_schemas",
+        "6.11: pluggable state stores; we offer none",
+    ),
+    (
+        "tfplugin6.GetProviderSchema.Response.action_schemas",
+        "6.10+: actions; we offer none",
+    ),
+    (
+        "tfplugin6.Schema.Attribute.nested_type",
+        "nested attributes; our structured attributes are dynamic (the CRD's own schema validates them)",
+    ),
+    (
+        "tfplugin6.Schema.Attribute.write_only",
+        "6.8+: write-only attributes; none of ours is",
+    ),
+    (
+        "tfplugin6.Schema.Attribute.deprecation_message",
+        "6.10+: nothing of ours is deprecated",
+    ),
+    (
+        "tfplugin6.Schema.Block.deprecation_message",
+        "6.10+: nothing of ours is deprecated",
+    ),
+];
+
+/// terraform-plugin-go's tfplugin6.proto (provisioned by `tests/env/`), compiled with the same
+/// vendored protoc as ours.
+fn terraform_upstream() -> Protocol {
+    let tools = Tools::get().expect("provisioning the test tools");
+    let proto = tools
+        .file("tfplugin6.proto")
+        .expect("terraform-plugin-go's tfplugin6.proto is among the provisioned tools");
+    let out = std::env::temp_dir().join(format!("tfplugin6-{}.desc", std::process::id()));
+    let protoc = protoc_bin_vendored::protoc_bin_path().expect("the vendored protoc");
+    let include = protoc_bin_vendored::include_path().expect("the vendored protoc's includes");
+    let status = Command::new(&protoc)
+        .arg(format!(
+            "--proto_path={}",
+            proto.parent().expect("a directory").display()
+        ))
+        .arg(format!("--proto_path={}", include.display()))
+        .arg(format!("--descriptor_set_out={}", out.display()))
+        .arg("tfplugin6.proto")
+        .status()
+        .expect("running protoc");
+    assert!(status.success(), "protoc failed on {}", proto.display());
+    let set = std::fs::read(&out).expect("protoc wrote the descriptor set");
+    let _ = std::fs::remove_file(&out);
+    protocol_of(&set)
+}
+
+/// Only the definitions of `package`.
+fn only_package(mut p: Protocol, package: &str) -> Protocol {
+    let prefix = format!("{package}.");
+    p.messages.retain(|name, _| name.starts_with(&prefix));
+    p.enums.retain(|name, _| name.starts_with(&prefix));
+    p.services.retain(|name, _| name.starts_with(&prefix));
+    p
+}
+
+#[test]
+fn our_terraform_protocol_matches_terraform_plugin_go_field_by_field() {
+    let ours = only_package(
+        protocol_of(aiservice::proto::TERRAFORM_DESCRIPTOR_SET),
+        "tfplugin6",
+    );
+    let upstream = terraform_upstream();
+    let report = compare(&ours, &upstream, TERRAFORM_ALLOWED_OMISSIONS);
+    let summary = format!(
+        "compared: {} messages, {} fields ({} upstream fields left out), {} enums with {} \
+         values, {} RPCs",
+        report.messages,
+        report.fields,
+        report.omitted_fields,
+        report.enums,
+        report.enum_values,
+        report.methods,
+    );
+    eprintln!("{summary}");
+    assert!(
+        report.differences.is_empty(),
+        "{} difference(s) between proto/terraform/tfplugin6.proto and terraform-plugin-go's:\n  {}\n{summary}",
+        report.differences.len(),
+        report.differences.join("\n  ")
+    );
+    assert_eq!(report.messages, ours.messages.len(), "{summary}");
+    assert_eq!(report.enums, ours.enums.len(), "{summary}");
+    assert_eq!(report.methods, 12, "every RPC we serve: {summary}");
+    assert!(report.fields >= 80, "too few fields compared: {summary}");
 }
 
 fn field_mut<'a>(p: &'a mut Protocol, message: &str, name: &str) -> &'a mut FieldShape {
