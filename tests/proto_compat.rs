@@ -360,6 +360,36 @@ struct Report {
     methods: usize,
 }
 
+impl Report {
+    fn counts(&self) -> String {
+        format!(
+            "compared: {} messages, {} fields ({} upstream fields left out), {} enums with {} \
+             values, {} RPCs",
+            self.messages,
+            self.fields,
+            self.omitted_fields,
+            self.enums,
+            self.enum_values,
+            self.methods,
+        )
+    }
+
+    /// No differences, and nothing passed vacuously: all of ours was looked at.
+    fn assert_complete(&self, ours: &Protocol, upstream: &str, summary: &str) {
+        eprintln!("{summary}");
+        assert!(
+            self.differences.is_empty(),
+            "{} difference(s) between proto/ and {upstream}:\n  {}\n{summary}",
+            self.differences.len(),
+            self.differences.join("\n  ")
+        );
+        assert_eq!(self.messages, ours.messages.len(), "{summary}");
+        assert_eq!(self.enums, ours.enums.len(), "{summary}");
+        let fields: usize = ours.messages.values().map(|m| m.fields.len()).sum();
+        assert_eq!(self.fields, fields, "{summary}");
+    }
+}
+
 fn compare(ours: &Protocol, upstream: &Protocol, allowed: &[(&str, &str)]) -> Report {
     let mut r = Report::default();
     let mut allow: BTreeMap<&str, &str> = BTreeMap::new();
@@ -509,39 +539,16 @@ fn our_protocol_matches_the_engines_definitions_field_by_field() {
     let upstream = upstream();
     let report = compare(&ours, upstream, ALLOWED_OMISSIONS);
     let summary = format!(
-        "upstream: pulumi {} (protobuf {}), files {:?}\ncompared: {} messages, {} fields \
-         ({} upstream fields left out), {} enums with {} values, {} RPCs",
+        "upstream: pulumi {} (protobuf {}), files {:?}\n{}",
         upstream.versions.get("pulumi").map_or("?", String::as_str),
         upstream
             .versions
             .get("protobuf")
             .map_or("?", String::as_str),
         upstream.sources,
-        report.messages,
-        report.fields,
-        report.omitted_fields,
-        report.enums,
-        report.enum_values,
-        report.methods,
+        report.counts(),
     );
-    eprintln!("{summary}");
-    assert!(
-        report.differences.is_empty(),
-        "{} difference(s) between proto/ and the engine's definitions:\n  {}\n{summary}",
-        report.differences.len(),
-        report.differences.join("\n  ")
-    );
-    // Nothing passes vacuously: all of ours was looked at, and that is a real amount.
-    assert_eq!(report.messages, ours.messages.len(), "{summary}");
-    assert_eq!(report.enums, ours.enums.len(), "{summary}");
-    assert_eq!(
-        report.fields,
-        ours.messages
-            .values()
-            .map(|m| m.fields.len())
-            .sum::<usize>(),
-        "{summary}"
-    );
+    report.assert_complete(&ours, "the engine's definitions", &summary);
     assert!(
         report.messages >= 20,
         "too few messages compared: {summary}"
@@ -730,25 +737,8 @@ fn our_terraform_protocol_matches_terraform_plugin_go_field_by_field() {
     );
     let upstream = terraform_upstream();
     let report = compare(&ours, &upstream, TERRAFORM_ALLOWED_OMISSIONS);
-    let summary = format!(
-        "compared: {} messages, {} fields ({} upstream fields left out), {} enums with {} \
-         values, {} RPCs",
-        report.messages,
-        report.fields,
-        report.omitted_fields,
-        report.enums,
-        report.enum_values,
-        report.methods,
-    );
-    eprintln!("{summary}");
-    assert!(
-        report.differences.is_empty(),
-        "{} difference(s) between proto/terraform/tfplugin6.proto and terraform-plugin-go's:\n  {}\n{summary}",
-        report.differences.len(),
-        report.differences.join("\n  ")
-    );
-    assert_eq!(report.messages, ours.messages.len(), "{summary}");
-    assert_eq!(report.enums, ours.enums.len(), "{summary}");
+    let summary = report.counts();
+    report.assert_complete(&ours, "terraform-plugin-go's tfplugin6.proto", &summary);
     assert_eq!(report.methods, 12, "every RPC we serve: {summary}");
     assert!(report.fields >= 80, "too few fields compared: {summary}");
 }

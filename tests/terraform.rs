@@ -245,6 +245,21 @@ async fn seed_002_with_opentofu() {
     seed_002_lifecycle(Cli::OpenTofu, "tofu.example.com").await;
 }
 
+/// A namespace on a cluster with the AIService CRD, and a copy of
+/// `sdk-examples/terraform/aiservice` for Terraform.
+async fn aiservice_example(prefix: &str) -> (TestEnv, TerraformConfig) {
+    let env = TestEnv::new(prefix).await.unwrap();
+    install_aiservice_crd(&env);
+    let config = TerraformConfig::new(
+        &env,
+        Cli::Terraform,
+        &repo("sdk-examples/terraform/aiservice"),
+        provider_dir(),
+    )
+    .unwrap();
+    (env, config)
+}
+
 fn install_aiservice_crd(env: &TestEnv) {
     let crd = repo("schema/crds/aiservices.stable.example.com.yaml");
     env.kubectl(&["apply", "--server-side", "-f", &crd.display().to_string()])
@@ -292,15 +307,7 @@ const BAD_SPECS: [(&str, &str, &[&str]); 5] = [
 
 #[tokio::test(flavor = "multi_thread")]
 async fn typed_aiservice_validates_at_plan_and_status_never_diffs() {
-    let env = TestEnv::new("tf-aisvc").await.unwrap();
-    install_aiservice_crd(&env);
-    let config = TerraformConfig::new(
-        &env,
-        Cli::Terraform,
-        &repo("sdk-examples/terraform/aiservice"),
-        provider_dir(),
-    )
-    .unwrap();
+    let (env, config) = aiservice_example("tf-aisvc").await;
     for (valid, broken, words) in BAD_SPECS {
         config.edit("main.tf", valid, broken).unwrap();
         let plan = config.plan(&[]).unwrap();
@@ -440,15 +447,8 @@ const BAD_CONFIGS: [(&str, &[&str]); 6] = [
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_fails_with_a_diagnostic_and_never_crashes() {
-    let env = TestEnv::new("tf-bad").await.unwrap();
-    install_aiservice_crd(&env);
-    let config = TerraformConfig::new(
-        &env,
-        Cli::Terraform,
-        &repo("sdk-examples/terraform/aiservice"),
-        provider_dir(),
-    )
-    .unwrap();
+    // `_env` keeps the namespace until the test ends.
+    let (_env, config) = aiservice_example("tf-bad").await;
     let provider = r#"
 terraform {
   required_providers {
