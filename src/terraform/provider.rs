@@ -436,38 +436,28 @@ impl provider_server::Provider for Provider {
         let req = request.into_inner();
         let (rt, _) = resource_type(&req.type_name)?;
         let raw = req.raw_state.unwrap_or_default();
-        let json: serde_json::Value = if raw.json.is_empty() {
-            serde_json::Value::Null
+        let stored: &[u8] = if raw.json.is_empty() {
+            b"null"
         } else {
-            match serde_json::from_slice(&raw.json) {
-                Ok(json) => json,
-                Err(e) => {
-                    return diagnostics_only(
-                        vec![diagnostics::error(
-                            format!("Unreadable {} state", rt.name),
-                            e.to_string(),
-                        )],
-                        |diagnostics| tf::upgrade_resource_state::Response {
-                            upgraded_state: None,
-                            diagnostics,
-                        },
-                    );
-                }
-            }
+            &raw.json
         };
         // Schema version 0 is the only one so far: upgrading is re-encoding.
-        Ok(Response::new(
-            match cty::json_to_msgpack(&json, &rt.state_type(), &PropertyPath::root()) {
-                Ok(mp) => tf::upgrade_resource_state::Response {
-                    upgraded_state: Some(dynamic_value(mp)),
-                    diagnostics: Vec::new(),
-                },
-                Err(e) => tf::upgrade_resource_state::Response {
-                    upgraded_state: None,
-                    diagnostics: vec![bad_value(&format!("{} state", rt.name), &e)],
-                },
+        let upgraded = serde_json::from_slice::<serde_json::Value>(stored)
+            .map_err(|e| diagnostics::error(format!("Unreadable {} state", rt.name), e.to_string()))
+            .and_then(|json| {
+                cty::json_to_msgpack(&json, &rt.state_type(), &PropertyPath::root())
+                    .map_err(|e| bad_value(&format!("{} state", rt.name), &e))
+            });
+        Ok(Response::new(match upgraded {
+            Ok(mp) => tf::upgrade_resource_state::Response {
+                upgraded_state: Some(dynamic_value(mp)),
+                diagnostics: Vec::new(),
             },
-        ))
+            Err(d) => tf::upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics: vec![d],
+            },
+        }))
     }
 
     async fn read_resource(

@@ -126,9 +126,27 @@ pub fn remove_stale_dirs(prefix: &str) {
     }
 }
 
-/// A loopback port that was free a moment ago. The OS picks it, so parallel test processes
-/// do not collide.
+/// A loopback port that was free a moment ago, for a server started next. It is picked at
+/// random below the kernel's ephemeral range: a port the OS hands out (`bind` to port 0) can
+/// be taken by an outgoing connection before the server binds it, which once made etcd fail
+/// with "address already in use" after a benchmark's thousands of connections.
 pub fn free_port() -> Result<u16> {
+    use std::hash::{BuildHasher, Hasher};
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low = ephemeral_low.saturating_sub(12_000).max(10_000);
+    let span = u64::from(ephemeral_low.saturating_sub(low).max(1));
+    for attempt in 0..200u64 {
+        // RandomState is seeded per instance: a random number without a dependency.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(attempt);
+        let port = low + u16::try_from(hasher.finish() % span).unwrap_or(0);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
