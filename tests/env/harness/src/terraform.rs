@@ -101,10 +101,6 @@ impl TerraformConfig {
         })
     }
 
-    pub fn cli(&self) -> Cli {
-        self.cli
-    }
-
     /// Has the CLI write its debug log, and the provider's (its stderr, at `provider_level`),
     /// to `path`.
     pub fn log_to(&mut self, path: &Path, provider_level: &str) {
