@@ -7,8 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::kube::KubeLayer;
-use crate::kube::{DEFAULT_FIELD_MANAGER, KubeSettings};
+use crate::kube::{DEFAULT_FIELD_MANAGER, KubeLayer, KubeSettings};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::resource::{self, ChangeKind, Context, Resource, State};
 use crate::value::{Object, Value};

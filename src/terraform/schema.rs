@@ -365,6 +365,12 @@ mod tests {
     }
 
     #[test]
+    fn the_provider_block_sets_every_shared_configuration_key() {
+        let keys: Vec<&str> = PROVIDER_KEYS.iter().map(|(_, key)| *key).collect();
+        assert_eq!(keys, crate::provider_config::KEYS);
+    }
+
+    #[test]
     fn configuration_never_sets_a_computed_attribute() {
         let schema = resource_type("aiservice_ai_service").unwrap().schema();
         for attr in schema.block.unwrap().attributes {
