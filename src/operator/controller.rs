@@ -76,6 +76,10 @@ fn kube_error(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
 #[derive(Default)]
 struct Memory {
     history: History,
+    /// When this operator last changed the replicas. Kept here, not only read back from the
+    /// status: the cached object may not show the last status write yet, and a status applied
+    /// without the field would remove it.
+    last_scale_time: Option<Time>,
     samples: BTreeMap<String, CounterSample>,
     failures: u32,
 }
@@ -305,6 +309,14 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
         )
         .await;
     }
+    let last_scale_time = ctx
+        .remember(&key, |m| {
+            if scaled {
+                m.last_scale_time = Some(Time(Timestamp::now()));
+            }
+            m.last_scale_time.clone()
+        })
+        .or_else(|| object.serving_status()?.last_scale_time.clone());
     let new_status = serving_status(
         object,
         &Observed {
@@ -313,7 +325,7 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
             auto,
             requests_per_second: &requests_per_second,
             decision: &decision,
-            scaled,
+            last_scale_time,
         },
     );
     if object.serving_status() != Some(&new_status) {
@@ -503,7 +515,7 @@ struct Observed<'a> {
     auto: bool,
     requests_per_second: &'a Result<f64, String>,
     decision: &'a Decision,
-    scaled: bool,
+    last_scale_time: Option<Time>,
 }
 
 /// The status the operator reports: unchanged fields keep their values (condition transition
@@ -560,11 +572,7 @@ fn serving_status<S: Served>(object: &S, seen: &Observed) -> ServingStatus {
             Ok(rps) if seen.auto => Some((rps * 10.0).round() / 10.0),
             _ => None,
         },
-        last_scale_time: if seen.scaled {
-            Some(now)
-        } else {
-            old.last_scale_time
-        },
+        last_scale_time: seen.last_scale_time.clone(),
         url: Some(workload::url(object)),
         conditions: Some(conditions),
     }
