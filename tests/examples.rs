@@ -11,7 +11,7 @@ mod common;
 use std::sync::OnceLock;
 
 use aiservice_testenv::{PulumiStack, Sdks, TestEnv};
-use common::{assert_gone, assert_planned_update, live, our_bins, repo};
+use common::{assert_gone, assert_planned_update, install_crds, live, our_bins, repo};
 use tokio::sync::Mutex;
 
 /// Held while an example owns `aiservices.stable.example.com`.
@@ -241,17 +241,8 @@ struct InstalledCrd<'a> {
 
 impl<'a> InstalledCrd<'a> {
     fn apply(env: &'a TestEnv, file: &str) -> Self {
+        install_crds(env, file);
         let file = repo(file).to_str().unwrap().to_string();
-        env.kubectl(&["apply", "--server-side", "-f", &file])
-            .unwrap();
-        env.kubectl(&[
-            "wait",
-            "--for=condition=Established",
-            "-f",
-            &file,
-            "--timeout=30s",
-        ])
-        .unwrap();
         InstalledCrd { env, file }
     }
 }

@@ -26,19 +26,7 @@ fn operator_binary() -> &'static Path {
 async fn crds(env: &TestEnv) {
     static INSTALLED: OnceCell<()> = OnceCell::const_new();
     INSTALLED
-        .get_or_init(|| async {
-            let crds = common::repo("schema/crds");
-            env.kubectl(&["apply", "--server-side", "-f", crds.to_str().unwrap()])
-                .unwrap();
-            env.kubectl(&[
-                "wait",
-                "--for=condition=Established",
-                "-f",
-                crds.to_str().unwrap(),
-                "--timeout=30s",
-            ])
-            .unwrap();
-        })
+        .get_or_init(|| async { common::install_crds(env, "schema/crds") })
         .await;
 }
 

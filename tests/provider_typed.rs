@@ -6,7 +6,7 @@
 mod common;
 
 use aiservice_testenv::{PulumiStack, TestEnv};
-use common::{our_bins, repo};
+use common::{install_crds, our_bins, repo};
 use serde_json::Value;
 
 /// The ways tests/programs/aiservice-invalid is broken, one at a time: the edit of its valid
@@ -95,16 +95,7 @@ async fn typed_aiservice_is_checked_without_the_crd_and_managed_with_it() {
     );
     assert_bad_specs_fail_preview(&bad);
 
-    let crds = repo("schema/crds");
-    env.kubectl(&["apply", "-f", crds.to_str().unwrap()])
-        .unwrap();
-    env.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "crd/aiservices.stable.example.com",
-        "--timeout=30s",
-    ])
-    .unwrap();
+    install_crds(&env, "schema/crds");
     assert_bad_specs_fail_preview(&bad);
 
     let stack =

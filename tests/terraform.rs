@@ -17,7 +17,7 @@ mod common;
 use std::path::Path;
 
 use aiservice_testenv::{Cli, TerraformConfig, TerraformOutput, TestEnv, object_ref};
-use common::{assert_gone, live, repo};
+use common::{assert_gone, install_crds, live, repo};
 
 fn provider_dir() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_terraform-provider-aiservice"))
@@ -249,7 +249,7 @@ async fn seed_002_with_opentofu() {
 /// `sdk-examples/terraform/aiservice` for Terraform.
 async fn aiservice_example(prefix: &str) -> (TestEnv, TerraformConfig) {
     let env = TestEnv::new(prefix).await.unwrap();
-    install_aiservice_crd(&env);
+    install_crds(&env, "schema/crds/aiservices.stable.example.com.yaml");
     let config = TerraformConfig::new(
         &env,
         Cli::Terraform,
@@ -258,18 +258,6 @@ async fn aiservice_example(prefix: &str) -> (TestEnv, TerraformConfig) {
     )
     .unwrap();
     (env, config)
-}
-
-fn install_aiservice_crd(env: &TestEnv) {
-    let crd = repo("schema/crds/aiservices.stable.example.com.yaml");
-    env.kubectl(&["apply", "--server-side", "-f", &crd.display().to_string()])
-        .unwrap();
-    env.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "crd/aiservices.stable.example.com",
-    ])
-    .unwrap();
 }
 
 /// Edits of `sdk-examples/terraform/aiservice` that break its spec, and what the failed plan

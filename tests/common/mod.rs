@@ -56,6 +56,23 @@ pub fn live(env: &TestEnv, kind: &str, name: &str) -> Value {
     serde_json::from_str(&env.kubectl(&["get", kind, name, "-o", "json"]).unwrap()).unwrap()
 }
 
+/// `kubectl apply --server-side -f <path>` (a CRD file or a directory of them, relative to
+/// the repository), then waits until every CRD in it is Established.
+pub fn install_crds(env: &TestEnv, path: &str) {
+    let path = repo(path);
+    let path = path.to_str().unwrap();
+    env.kubectl(&["apply", "--server-side", "-f", path])
+        .unwrap();
+    env.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        "-f",
+        path,
+        "--timeout=30s",
+    ])
+    .unwrap();
+}
+
 /// Fails unless `kubectl get <object>` (such as `aisvc/llama`) says it is not found.
 pub fn assert_gone(env: &TestEnv, object: &str) {
     let gone = env.kubectl(&["get", object]).unwrap_err();
