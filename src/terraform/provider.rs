@@ -161,9 +161,6 @@ fn inputs_of(rt: &ResourceType, attrs: &Attributes) -> Result<Object, tf::Diagno
     Ok(inputs)
 }
 
-/// The attributes the provider computes.
-const COMPUTED: [&str; 4] = [schema::ID, schema::UID, schema::OBJECT, schema::STATUS];
-
 /// What a plan does to an existing (or not yet existing) object.
 enum Change {
     Create,
@@ -177,7 +174,7 @@ impl Change {
     /// update, what the cluster returns (the identity stays).
     fn unknown_until_apply(&self) -> &'static [&'static str] {
         match self {
-            Change::Create | Change::Replace => &COMPUTED,
+            Change::Create | Change::Replace => &schema::COMPUTED,
             Change::Update => &[schema::OBJECT, schema::STATUS],
             Change::None => &[],
         }
@@ -277,12 +274,7 @@ fn set(attrs: &mut Attributes, name: &str, value: &Value, ty: &Type) {
 
 fn set_computed(attrs: &mut Attributes, state: &State) {
     for (name, value) in computed_from(state) {
-        let ty = if name == schema::ID || name == schema::UID {
-            Type::String
-        } else {
-            Type::Dynamic
-        };
-        set(attrs, name, &value, &ty);
+        set(attrs, name, &value, &schema::computed_type(name));
     }
 }
 
@@ -565,7 +557,7 @@ impl provider_server::Provider for Provider {
                     .filter(|c| c.replace)
                     .filter_map(|c| attribute_path(rt.layout, &c.path))
                     .collect();
-                for name in COMPUTED {
+                for name in schema::COMPUTED {
                     if let Some(value) = prior.get(name) {
                         planned.insert(name.to_string(), value.clone());
                     }

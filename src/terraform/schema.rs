@@ -109,6 +109,15 @@ pub const ID: &str = "id";
 pub const UID: &str = "uid";
 pub const OBJECT: &str = "object";
 pub const STATUS: &str = "status";
+pub const COMPUTED: [&str; 4] = [ID, UID, OBJECT, STATUS];
+
+/// The schema type of a computed attribute.
+pub fn computed_type(name: &str) -> Type {
+    computed_attributes()
+        .into_iter()
+        .find(|a| a.name == name)
+        .map_or(Type::Dynamic, |a| a.ty)
+}
 
 /// One attribute: name, type, role and what the documentation says.
 struct Attr {
