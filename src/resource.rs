@@ -15,6 +15,10 @@ use crate::value::{Object, PropertyPath};
 pub struct CheckFailure {
     pub path: PropertyPath,
     pub reason: String,
+    /// For a failure of the CRD's schema: what an update must leave unchanged for Kubernetes'
+    /// validation ratcheting to let the object keep the failure. `None`: reported on every
+    /// update, as the apiserver reports it.
+    pub ratchet: Option<Anchor>,
 }
 
 impl CheckFailure {
@@ -22,6 +26,39 @@ impl CheckFailure {
         Self {
             path,
             reason: reason.into(),
+            ratchet: None,
+        }
+    }
+}
+
+/// The value Kubernetes' validation ratcheting (KEP-4008, GA in 1.33) compares between an
+/// update's old and new object to decide whether a schema failure is kept (unchanged) or
+/// reported (changed): the value the failing schema node validated, or the nearest enclosing
+/// value the apiserver can correlate with the old object. Steps lead from the inputs' root.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anchor(pub Vec<Correlation>);
+
+/// How one step of an [`Anchor`] finds the old value that corresponds to the new one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Correlation {
+    /// A property, by its name.
+    Key(String),
+    /// An item of an `x-kubernetes-list-type: map` list: the old item with the same values of
+    /// the list's map keys, wherever it was in the old list.
+    MapItem { index: usize, keys: Vec<String> },
+    /// An item of any other list, which Kubernetes does not correlate item by item: the whole
+    /// list is compared.
+    Item(usize),
+}
+
+/// How every adapter words a failure: `spec.replicas: expected integer, got string "three"`,
+/// or the reason alone for the whole object (a CEL rule on the root).
+impl std::fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.0.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
         }
     }
 }
@@ -98,6 +135,10 @@ pub struct Context {
     pub progress: Arc<dyn Progress>,
     /// The engine's custom timeout for this operation, if the program set one.
     pub timeout: Option<Duration>,
+    /// A stable identity of the resource this operation is for (Pulumi: its URN), recorded on
+    /// the objects it creates so that a rerun after an interrupted create recognises them.
+    /// `None` when the engine tells none (Terraform): then no existing object is its own.
+    pub owner: Option<String>,
 }
 
 /// Progress messages shown to the user next to the resource. Never pass secret values.
@@ -112,8 +153,30 @@ pub enum ResourceError {
     #[error("{path}: {reason}")]
     Invalid { path: PropertyPath, reason: String },
     /// The object exists but did not become ready: the engine must keep it in state.
-    #[error("{} was created but is not ready: {}", state.id, reasons.join("; "))]
-    NotReady { state: State, reasons: Vec<String> },
+    #[error("{object} was created but is not ready: {}", reasons.join("; "))]
+    NotReady {
+        /// How messages name the object, `ModelServing ns/x`.
+        object: String,
+        state: State,
+        /// Why it is not ready, without naming the object again.
+        reasons: Vec<String>,
+    },
+    /// An object of that name exists that this resource did not create.
+    #[error(
+        "{what} already exists and was not created by this resource ({origin}); nothing was changed. \
+To manage it from here, import it (`pulumi import` or `terraform import` with the id {import_id:?}) \
+or set the annotation `{adopt}: \"true\"` on this resource to take it over. \
+If you renamed this resource in the program, give it an alias of its old name (Pulumi) or move \
+its state (`terraform state mv`, or a `moved` block) instead: a create of the new name and a \
+delete of the old one would remove the object"
+    )]
+    AlreadyExists {
+        what: String,
+        /// Who created it and which field managers manage it.
+        origin: String,
+        import_id: String,
+        adopt: &'static str,
+    },
     #[error("{0}")]
     Kube(#[from] crate::kube::KubeError),
     #[error("cancelled by the engine")]

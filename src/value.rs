@@ -172,17 +172,6 @@ pub enum ValueError {
     NotFinite { path: PropertyPath },
 }
 
-impl ValueError {
-    /// Where the offending value is.
-    pub fn path(&self) -> &PropertyPath {
-        match self {
-            ValueError::Unsupported { path, .. }
-            | ValueError::Malformed { path, .. }
-            | ValueError::NotFinite { path } => path,
-        }
-    }
-}
-
 impl Value {
     /// Decodes an engine `Struct` into an object.
     pub fn from_struct(s: &prost_types::Struct) -> Result<Object, ValueError> {

@@ -38,6 +38,7 @@ const CASES: &[&str] = &[
     "cr_check_unknown_field_would_be_pruned",
     "cr_check_bad_metadata_name",
     "cr_check_api_version_not_in_crd",
+    "cr_check_kind_not_in_the_groups_crds",
     "unknown_whole_spec",
     "unknown_one_spec_field",
     "unknown_metadata_name",

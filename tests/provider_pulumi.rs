@@ -5,8 +5,8 @@
 
 mod common;
 
-use aiservice_testenv::{AuditLog, PulumiStack, TestEnv, object_ref};
-use common::{assert_planned_update, our_bins, repo, step_ops, steps};
+use aiservice_testenv::{AuditLog, PulumiOutput, PulumiStack, TestEnv, object_ref};
+use common::{assert_planned_update, install_crds, live, our_bins, repo, step_ops, steps};
 use serde_json::Value;
 
 /// Writes (not dry-runs) the apiserver audited after event `start` that touch `group`'s CRDs
@@ -130,8 +130,25 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
     assert!(gone.contains("NotFound"), "{gone}");
 }
 
+/// Fails unless `preview` failed showing each of `problems` exactly as the CLI words a
+/// failed Check of tests/programs/modelserving-invalid's instance.
+fn assert_preview_shows(preview: &PulumiOutput, problems: &[String]) {
+    assert!(!preview.success, "preview must fail:\n{}", preview.stdout);
+    for problem in problems {
+        let line = format!(
+            "error: aiservice:apiextensions:CustomResource resource 'instance' has a problem: {problem}"
+        );
+        assert!(
+            preview.stdout.lines().any(|l| l.trim() == line),
+            "the CLI shows the line\n{line}\nin:\n{}{}",
+            preview.stdout,
+            preview.stderr
+        );
+    }
+}
+
 #[tokio::test]
-async fn preview_rejects_a_spec_that_breaks_the_planned_crd_and_writes_nothing() {
+async fn preview_shows_each_broken_constraint_of_the_planned_crd_and_writes_nothing() {
     let env = TestEnv::new("e2e-invalid").await.unwrap();
     let audit = env.audit_log().unwrap();
     let group = format!("{}.example.com", env.namespace);
@@ -147,15 +164,182 @@ async fn preview_rejects_a_spec_that_breaks_the_planned_crd_and_writes_nothing()
         .unwrap();
 
     let start = audit.events().unwrap().len();
-    let preview = stack.run(&["preview"]).unwrap();
-    assert!(!preview.success, "preview must fail:\n{}", preview.stdout);
-    let shown = format!("{}{}", preview.stdout, preview.stderr);
-    assert!(
-        shown.contains("spec.replicas") && shown.contains("expected integer, got string \"three\""),
-        "the failure names the field and what was expected:\n{shown}"
+    // Type, required, enum, bound and pattern in one preview: the path and the value written.
+    let broken = stack.run(&["preview"]).unwrap();
+    assert_preview_shows(
+        &broken,
+        &[
+            r#"spec.replicas: expected integer, got string "three""#.into(),
+            "spec.image: required by the schema, but not set".into(),
+            r#"spec.mode: expected one of ["Manual", "Auto"], got "Turbo""#.into(),
+            "spec.maxReplicas: must be at most 10, got 50".into(),
+            r#"spec.modelUri: must match ^s3://, got "http://models/llama""#.into(),
+        ],
     );
+    // CEL rules run once the types hold: the rule's message, not its source.
+    stack
+        .edit(
+            "Pulumi.yaml",
+            r#"{modelUri: "http://models/llama", replicas: three, mode: Turbo, maxReplicas: 50}"#,
+            r#"{image: "server:1", modelUri: "s3://models/llama", replicas: 1, mode: Auto, minReplicas: 5, maxReplicas: 2}"#,
+        )
+        .unwrap();
+    let cel = stack.run(&["preview"]).unwrap();
+    assert_preview_shows(
+        &cel,
+        &["spec: minReplicas must not exceed maxReplicas".into()],
+    );
+    assert!(!cel.stdout.contains("self.minReplicas"), "{}", cel.stdout);
+    stack.edit("Pulumi.yaml", "minReplicas: 5", "minReplicas: 1").unwrap();
+
+    // A kind or version the planned CRD does not define fails preview, not `up`.
+    stack
+        .edit(
+            "Pulumi.yaml",
+            "\n      kind: ModelServing",
+            "\n      kind: ModelServng",
+        )
+        .unwrap();
+    assert_preview_shows(
+        &stack.run(&["preview"]).unwrap(),
+        &[format!(
+            r#"kind: no CustomResourceDefinition of group {group} defines kind "ModelServng"; its CRDs define ModelServing; did you mean "ModelServing"?"#
+        )],
+    );
+    stack
+        .edit("Pulumi.yaml", "kind: ModelServng", "kind: ModelServing")
+        .unwrap();
+    stack
+        .edit("Pulumi.yaml", "${group}/v1", "${group}/v2")
+        .unwrap();
+    assert_preview_shows(
+        &stack.run(&["preview"]).unwrap(),
+        &[format!(
+            r#"apiVersion: the CRD for ModelServing defines versions v1, not "v2"; did you mean "{group}/v1"?"#
+        )],
+    );
+    stack
+        .edit("Pulumi.yaml", "${group}/v2", "${group}/v1")
+        .unwrap();
+    stack.run_ok(&["preview"]).unwrap();
     assert_eq!(
         writes_since(&audit, start, &group, &env.namespace),
         Vec::<String>::new()
     );
+}
+
+/// An object made with `kubectl`, adopted with `pulumi import` and the id that names its type:
+/// the program the CLI generates manages it with no changes.
+#[tokio::test]
+async fn pulumi_import_of_a_kubectl_object_generates_a_program_that_previews_clean() {
+    let env = TestEnv::new("e2e-import").await.unwrap();
+    install_crds(&env, "schema/crds/aiservices.stable.example.com.yaml");
+    let manifest = repo("tests/programs/import-yaml/kubectl/llama.yaml");
+    env.kubectl(&["apply", "-f", manifest.to_str().unwrap()])
+        .unwrap();
+    let stack = PulumiStack::new(&env, &repo("tests/programs/import-yaml"), our_bins()).unwrap();
+
+    let id = format!(
+        "apiVersion=stable.example.com/v1,kind=AIService,name=llama,namespace={}",
+        env.namespace
+    );
+    stack
+        .run_ok(&[
+            "import",
+            "aiservice:apiextensions:CustomResource",
+            "llama",
+            &id,
+            "--yes",
+            "--out",
+            "imported.yaml",
+        ])
+        .unwrap();
+    let generated = std::fs::read_to_string(stack.program().join("imported.yaml")).unwrap();
+    for written in [
+        "apiVersion: stable.example.com/v1",
+        "kind: AIService",
+        "name: llama",
+        &format!("namespace: {}", env.namespace),
+        "team: models",
+        "modelUri: s3://models/llama",
+        "replicas: 2",
+    ] {
+        assert!(generated.contains(written), "{written:?} in:\n{generated}");
+    }
+    assert!(
+        !generated.contains("last-applied-configuration") && !generated.contains("status"),
+        "only what a user writes:\n{generated}"
+    );
+
+    let project = stack.program().join("Pulumi.yaml");
+    let mut program = std::fs::read_to_string(&project).unwrap();
+    program.push_str(&generated);
+    std::fs::write(&project, program).unwrap();
+    stack
+        .run_ok(&["preview", "--expect-no-changes"])
+        .unwrap();
+}
+
+/// Tightening a CRD under an existing object, as Kubernetes ratchets validation: the unchanged
+/// object blocks neither preview nor `up`, a change of another field still updates, and a
+/// change of the tightened field is validated against the new schema.
+#[tokio::test]
+async fn a_tightened_crd_lets_unchanged_values_be_and_validates_changed_ones() {
+    let env = TestEnv::new("e2e-ratchet").await.unwrap();
+    let group = format!("{}.example.com", env.namespace);
+    let stack = PulumiStack::new(
+        &env,
+        &repo("tests/programs/modelserving-ratchet"),
+        our_bins(),
+    )
+    .unwrap();
+    stack.run_ok(&["config", "set", "group", &group]).unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    stack.up().unwrap();
+
+    // At most 3 under 5 replicas: only the CRD changes.
+    stack.run_ok(&["config", "set", "maxReplicas", "3"]).unwrap();
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    assert_eq!(
+        step_ops(&steps(&preview.stdout)),
+        ["update crd"],
+        "{}",
+        preview.stdout
+    );
+    stack.up().unwrap();
+    let crd = live(&env, "crd", &format!("modelservings.{group}"));
+    assert_eq!(
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+            ["properties"]["replicas"]["maximum"],
+        3
+    );
+
+    // Another field changes: the apiserver, like Check, leaves the unchanged replicas be.
+    stack
+        .run_ok(&["config", "set", "image", "example-model-image:v2"])
+        .unwrap();
+    stack.up().unwrap();
+    assert_eq!(
+        live(&env, &format!("modelservings.{group}"), "small")["spec"],
+        serde_json::json!({"image": "example-model-image:v2", "replicas": 5})
+    );
+
+    // The tightened field changes: validated against the new schema before anything is sent.
+    stack.run_ok(&["config", "set", "replicas", "4"]).unwrap();
+    let preview = stack.run(&["preview"]).unwrap();
+    assert!(!preview.success, "preview must fail:\n{}", preview.stdout);
+    assert!(
+        preview
+            .stdout
+            .contains("spec.replicas: must be at most 3, got 4"),
+        "the failure names the field and the new bound:\n{}{}",
+        preview.stdout,
+        preview.stderr
+    );
+
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
 }

@@ -102,6 +102,29 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
             "spec.replicas: expected integer",
         ],
     );
+    // A kind or version the planned CRD does not define fails the plan, not the apply.
+    let misspelled = [
+        (
+            "\n    kind       = \"ModelServing\"".to_string(),
+            "\n    kind       = \"ModelServng\"".to_string(),
+            format!(
+                r#"kind: no CustomResourceDefinition of group {group} defines kind "ModelServng"; its CRDs define ModelServing; did you mean "ModelServing"?"#
+            ),
+        ),
+        (
+            format!("apiVersion = \"{group}/v1\""),
+            format!("apiVersion = \"{group}/v2\""),
+            format!(
+                r#"apiVersion: the CRD for ModelServing defines versions v1, not "v2"; did you mean "{group}/v1"?"#
+            ),
+        ),
+    ];
+    for (valid, typo, says) in &misspelled {
+        config.edit("main.tf", valid, typo).unwrap();
+        let plan = config.plan(&[]).unwrap();
+        assert_fails_saying(&plan, &["Invalid aiservice_custom_resource", says]);
+        config.edit("main.tf", typo, valid).unwrap();
+    }
     let ours = |event: &serde_json::Value| {
         object_ref(event, "apiGroup") == group || object_ref(event, "name") == crd
     };
@@ -189,6 +212,25 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
     assert_eq!(
         live(&env, &crd, "example-model-serving")["spec"]["replicas"],
         5
+    );
+
+    // A CRD tightened under the unchanged instance (at most 4 replicas under 5) plans the CRD
+    // alone: validation ratchets, as the apiserver's does.
+    config
+        .edit(
+            "main.tf",
+            "replicas = { type = \"integer\" }",
+            "replicas = { type = \"integer\", maximum = 4 }",
+        )
+        .unwrap();
+    let tightened = config.plan(&["-var", "replicas=5"]).unwrap();
+    assert!(
+        tightened.code == 2
+            && tightened
+                .stdout
+                .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        tightened.text()
     );
 
     // A fresh state adopts the existing objects by import, and plans no replacement.

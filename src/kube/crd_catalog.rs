@@ -24,6 +24,18 @@ pub enum CrdSource {
     Live,
 }
 
+/// What the catalog knows about a group and kind.
+#[derive(Debug)]
+pub enum CrdLookup {
+    /// The CRD defining the kind.
+    Found(Arc<serde_json::Value>, CrdSource),
+    /// CRDs of the group are planned or live, but none defines the kind: the kinds they do
+    /// define, sorted. A misspelled kind, not a CRD someone else installs later.
+    OtherKinds(Vec<String>),
+    /// No CRD of the group is known (perhaps another tool installs it).
+    Unknown,
+}
+
 impl CrdCatalog {
     /// Records a CRD this deployment will apply (its inputs as JSON).
     pub fn plan(&self, crd: &serde_json::Value) {
@@ -31,24 +43,36 @@ impl CrdCatalog {
             lock(&self.planned).insert(key, Arc::new(crd.clone()));
         }
     }
+
+    /// The kinds the planned and live CRDs of `group` define, sorted.
+    fn kinds_of(&self, group: &str) -> Vec<String> {
+        let of_group = |keys: &HashMap<GroupKind, Arc<serde_json::Value>>| -> Vec<String> {
+            keys.keys()
+                .filter(|(g, _)| g == group)
+                .map(|(_, kind)| kind.clone())
+                .collect()
+        };
+        let mut kinds = of_group(&lock(&self.planned));
+        kinds.extend(lock(&self.live).as_ref().map(of_group).unwrap_or_default());
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
 }
 
 impl KubeLayer {
-    /// The CRD defining `group`/`kind`: planned in this deployment first, else live.
-    pub async fn find_crd(
-        &self,
-        group: &str,
-        kind: &str,
-    ) -> Result<Option<(Arc<serde_json::Value>, CrdSource)>, KubeError> {
+    /// The CRD defining `group`/`kind`: planned in this deployment first, else live; on a
+    /// miss, the kinds the group's CRDs define.
+    pub async fn find_crd(&self, group: &str, kind: &str) -> Result<CrdLookup, KubeError> {
         let key = (group.to_string(), kind.to_string());
         if let Some(crd) = lock(&self.crds.planned).get(&key) {
-            return Ok(Some((crd.clone(), CrdSource::Planned)));
+            return Ok(CrdLookup::Found(crd.clone(), CrdSource::Planned));
         }
         if let Some(crd) = lock(&self.crds.live)
             .as_ref()
             .and_then(|live| live.get(&key))
         {
-            return Ok(Some((crd.clone(), CrdSource::Live)));
+            return Ok(CrdLookup::Found(crd.clone(), CrdSource::Live));
         }
         // A miss may mean a CRD created since the last listing: list again (once per miss).
         let api: Api<CustomResourceDefinition> = Api::all(self.client().clone());
@@ -63,7 +87,15 @@ impl KubeLayer {
             .collect();
         let found = live.get(&key).cloned();
         *lock(&self.crds.live) = Some(live);
-        Ok(found.map(|crd| (crd, CrdSource::Live)))
+        if let Some(crd) = found {
+            return Ok(CrdLookup::Found(crd, CrdSource::Live));
+        }
+        let kinds = self.crds.kinds_of(group);
+        Ok(if kinds.is_empty() {
+            CrdLookup::Unknown
+        } else {
+            CrdLookup::OtherKinds(kinds)
+        })
     }
 }
 
@@ -77,4 +109,35 @@ fn group_kind(crd: &serde_json::Value) -> Option<GroupKind> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crd(group: &str, kind: &str) -> serde_json::Value {
+        serde_json::json!({"spec": {"group": group, "names": {"kind": kind}}})
+    }
+
+    #[test]
+    fn kinds_of_a_group_come_from_planned_and_live_crds() {
+        let catalog = CrdCatalog::default();
+        catalog.plan(&crd("ai.example.com", "ModelServing"));
+        catalog.plan(&crd("other.example.com", "Widget"));
+        *lock(&catalog.live) = Some(HashMap::from([
+            (
+                ("ai.example.com".to_string(), "AIService".to_string()),
+                Arc::new(crd("ai.example.com", "AIService")),
+            ),
+            (
+                ("ai.example.com".to_string(), "ModelServing".to_string()),
+                Arc::new(crd("ai.example.com", "ModelServing")),
+            ),
+        ]));
+        assert_eq!(
+            catalog.kinds_of("ai.example.com"),
+            ["AIService", "ModelServing"]
+        );
+        assert!(catalog.kinds_of("none.example.com").is_empty());
+    }
 }

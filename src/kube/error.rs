@@ -93,6 +93,11 @@ impl KubeError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, KubeError::Api { code: 404, .. })
     }
+
+    /// Whether the apiserver refused a write because the object's namespace does not exist.
+    pub fn is_namespace_missing(&self) -> bool {
+        matches!(self, KubeError::Api { code: 404, message, .. } if message.starts_with("namespaces \""))
+    }
 }
 
 /// The error and its causes on one line, so "connection refused" is not hidden behind

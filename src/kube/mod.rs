@@ -4,13 +4,14 @@
 
 mod apply;
 mod connect;
+mod create;
 mod crd_catalog;
 mod delete;
 mod error;
 mod operator_presence;
 mod wait;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
@@ -19,7 +20,9 @@ use kube::{Api, Client};
 
 pub use apply::ApplyOptions;
 pub use connect::{DEFAULT_FIELD_MANAGER, KubeSettings};
-pub use crd_catalog::CrdCatalog;
+pub use create::Created;
+pub use delete::{DeleteOptions, Deleted, Propagation};
+pub use crd_catalog::{CrdCatalog, CrdLookup};
 pub use error::KubeError;
 pub use operator_presence::{OPERATOR_LEASE, lease_expired};
 pub use wait::{NotReady, Readiness, condition};
@@ -34,6 +37,8 @@ pub struct KubeLayer {
     pub crds: CrdCatalog,
     /// Types the cluster serves, by apiVersion and kind (only found ones are cached).
     discovered: Mutex<HashMap<(String, String), ObjectType>>,
+    /// Namespaces checked in this deployment: objects in them preview before they exist.
+    planned_namespaces: Mutex<HashSet<String>>,
 }
 
 /// A Kubernetes type as the apiserver serves it.
@@ -75,6 +80,7 @@ impl KubeLayer {
             skip_await: settings.skip_await,
             crds: CrdCatalog::default(),
             discovered: Mutex::default(),
+            planned_namespaces: Mutex::default(),
         }
     }
 
@@ -135,6 +141,22 @@ impl KubeLayer {
             .clear();
     }
 
+    /// Records a namespace this deployment creates.
+    pub fn plan_namespace(&self, name: &str) {
+        self.planned_namespaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
+    }
+
+    /// Whether this deployment creates the namespace.
+    pub fn namespace_planned(&self, name: &str) -> bool {
+        self.planned_namespaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(name)
+    }
+
     /// The live object, or `None` when it does not exist.
     pub async fn get(&self, object: &ObjectRef) -> Result<Option<serde_json::Value>, KubeError> {
         match self.api(object).get_opt(&object.name).await {
@@ -146,7 +168,10 @@ impl KubeLayer {
 
 /// An object as JSON, without the bookkeeping that would only cause noise in outputs.
 fn to_json(object: &DynamicObject) -> serde_json::Value {
-    let mut json = serde_json::to_value(object).unwrap_or_default();
+    without_managed_fields(serde_json::to_value(object).unwrap_or_default())
+}
+
+fn without_managed_fields(mut json: serde_json::Value) -> serde_json::Value {
     if let Some(metadata) = json.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         metadata.remove("managedFields");
     }

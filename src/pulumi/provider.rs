@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use crate::kube::{DEFAULT_FIELD_MANAGER, KubeLayer, KubeSettings};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::resource::{self, ChangeKind, Context, Resource, State};
-use crate::value::{Object, Value};
+use crate::value::{Object, PropertyPath, Value};
 use crate::{provider_config, resources, schema};
 
 use super::engine_log::EngineLog;
@@ -43,6 +43,7 @@ impl Provider {
             cancel: self.cancel.clone(),
             progress: Arc::new(self.engine.for_resource(urn)),
             timeout: (timeout_seconds > 0.0).then(|| Duration::from_secs_f64(timeout_seconds)),
+            owner: Some(urn.to_string()),
         })
     }
 }
@@ -84,12 +85,18 @@ fn encode(object: &Object) -> Option<prost_types::Struct> {
     Some(Value::to_struct(object))
 }
 
+/// Check failures as the engine prints them. Given a property, the CLI shows
+/// `property <p> value <inputs[p]>`, looking `p` up as a top-level key only, so a nested path
+/// shows `{<nil>}` instead of the user's value. Without one it shows
+/// `<type> resource '<name>' has a problem: <reason>`, so the path goes into the reason and
+/// the reason (ours) shows the offending value: `spec.replicas: expected integer, got string
+/// "three"`, as on the Terraform side.
 fn failures(failures: Vec<resource::CheckFailure>) -> Vec<rpc::CheckFailure> {
     failures
         .into_iter()
         .map(|f| rpc::CheckFailure {
-            property: f.path.to_string(),
-            reason: f.reason,
+            property: String::new(),
+            reason: f.to_string(),
         })
         .collect()
 }
@@ -192,7 +199,8 @@ impl ResourceProvider for Provider {
         let news = match req.news.as_ref().map(Value::from_struct).transpose() {
             Ok(news) => news.unwrap_or_default(),
             Err(e) => {
-                let failure = resource::CheckFailure::new(e.path().clone(), e.to_string());
+                // The error's text already starts with its path.
+                let failure = resource::CheckFailure::new(PropertyPath::root(), e.to_string());
                 return Ok(Response::new(rpc::CheckResponse {
                     inputs: req.news,
                     failures: failures(vec![failure]),
@@ -381,5 +389,32 @@ impl ResourceProvider for Provider {
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
         self.cancel.cancel();
         Ok(Response::new(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_failures_carry_the_path_in_the_reason_for_the_cli_to_show() {
+        let sent = failures(vec![
+            resource::CheckFailure::new(
+                PropertyPath::dotted("spec.replicas"),
+                r#"expected integer, got string "three""#,
+            ),
+            resource::CheckFailure::new(PropertyPath::root(), "minReplicas must not exceed maxReplicas"),
+        ]);
+        let pairs: Vec<(&str, &str)> = sent
+            .iter()
+            .map(|f| (f.property.as_str(), f.reason.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("", r#"spec.replicas: expected integer, got string "three""#),
+                ("", "minReplicas must not exceed maxReplicas"),
+            ]
+        );
     }
 }

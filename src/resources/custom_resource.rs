@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use crate::kube::{ObjectType, Readiness, condition};
+use crate::kube::{CrdLookup, ObjectRef, ObjectType, Readiness, condition};
 use crate::resource::{CheckFailure, Context, ResourceError};
 use crate::value::{Object, PropertyPath, Value};
 
+use super::import_id::TypedId;
 use super::object::Shape;
 use super::openapi;
 
@@ -24,6 +25,18 @@ impl Shape for CustomResource {
             inputs.get("apiVersion")?.as_str()?.to_string(),
             inputs.get("kind")?.as_str()?.to_string(),
         ))
+    }
+
+    /// The typed form: `namespace/name` cannot tell which custom resource type to read.
+    fn import_id(object: &ObjectRef, inputs: &Object) -> String {
+        let (api_version, kind) = Self::api_version_kind(inputs).unwrap_or_default();
+        TypedId {
+            api_version,
+            kind,
+            name: object.name.clone(),
+            namespace: object.namespace.clone(),
+        }
+        .to_string()
     }
 
     async fn validate(
@@ -54,10 +67,24 @@ impl Shape for CustomResource {
             ));
             return Ok(());
         };
-        let Some((crd, _)) = ctx.kube.find_crd(group, &kind).await? else {
-            // Not defined by any CRD we can see (perhaps another tool installs it): the
+        let crd = match ctx.kube.find_crd(group, &kind).await? {
+            CrdLookup::Found(crd, _) => crd,
+            // Caught here, or the preview passes and `up` fails waiting for a type that will
+            // never be served.
+            CrdLookup::OtherKinds(kinds) => {
+                failures.push(CheckFailure::new(
+                    PropertyPath::dotted("kind"),
+                    format!(
+                        "no CustomResourceDefinition of group {group} defines kind {kind:?}; its CRDs define {}; did you mean {:?}?",
+                        kinds.join(", "),
+                        nearest(&kind, &kinds)
+                    ),
+                ));
+                return Ok(());
+            }
+            // No CRD of the group we can see (perhaps another tool installs it): the
             // apiserver validates on apply.
-            return Ok(());
+            CrdLookup::Unknown => return Ok(()),
         };
         let versions: &[serde_json::Value] = crd["spec"]["versions"]
             .as_array()
@@ -66,7 +93,11 @@ impl Shape for CustomResource {
             let names: Vec<&str> = versions.iter().filter_map(|v| v["name"].as_str()).collect();
             failures.push(CheckFailure::new(
                 PropertyPath::dotted("apiVersion"),
-                format!("the CRD for {kind} defines versions {names:?}, not {version:?}"),
+                format!(
+                    "the CRD for {kind} defines versions {}, not {version:?}; did you mean \"{group}/{}\"?",
+                    names.join(", "),
+                    nearest(version, &names)
+                ),
             ));
             return Ok(());
         };
@@ -99,10 +130,33 @@ impl Shape for CustomResource {
     }
 }
 
+/// The candidate closest to what the user wrote (edit distance, ignoring case), to suggest.
+fn nearest<'a>(written: &str, candidates: &'a [impl AsRef<str>]) -> &'a str {
+    let written = written.to_lowercase();
+    candidates
+        .iter()
+        .map(AsRef::as_ref)
+        .min_by_key(|c| strsim::levenshtein(&written, &c.to_lowercase()))
+        .unwrap_or_default()
+}
+
 /// Ready when the object says so: a `Ready` condition that is `True`, if it has one.
 fn ready_condition(live: &serde_json::Value) -> Readiness {
     match condition(live, "Ready") {
         None | Some(("True", _)) => Readiness::Ready,
         Some((_, why)) => Readiness::Waiting(format!("condition Ready to be True (now {why})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest;
+
+    #[test]
+    fn suggests_the_closest_kind_or_version() {
+        let kinds = ["ModelRouter", "ModelServing"];
+        assert_eq!(nearest("ModelServng", &kinds), "ModelServing");
+        assert_eq!(nearest("modelrouter", &kinds), "ModelRouter");
+        assert_eq!(nearest("v2", &["v1", "v1beta1"]), "v1");
     }
 }

@@ -4,10 +4,13 @@
 pub(crate) mod crd;
 mod custom_resource;
 mod diff;
+pub mod import_id;
 mod naming;
 mod object;
 pub mod openapi;
 mod operator;
+mod ownership;
+mod ratchet;
 mod typed;
 
 pub use naming::label_problem as namespace_problem;

@@ -4,18 +4,21 @@
 
 use std::time::Duration;
 
-use crate::kube::{ApplyOptions, ObjectRef, ObjectType, Readiness};
+use crate::kube::{ApplyOptions, DeleteOptions, Deleted, ObjectRef, ObjectType, Readiness};
 use crate::resource::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
 use crate::value::{Object, PropertyPath, Value, carry_secrets};
 
-use super::{diff, naming};
+use super::import_id::{self, TypedId};
+use super::{diff, naming, ownership, ratchet};
 
 /// Opts an object into taking over fields another field manager owns.
 const FORCE_ANNOTATION: &str = "pulumi.com/patchForce";
 /// Opts one object out of waiting for readiness.
 const SKIP_AWAIT_ANNOTATION: &str = "pulumi.com/skipAwait";
+/// Where `kubectl apply` (client-side) records what it applied.
+const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// How long a just-established CRD's type may take to appear in discovery.
 const DISCOVERY_GRACE: Duration = Duration::from_secs(10);
 
@@ -55,6 +58,10 @@ pub trait Shape: Send + Sync + 'static {
     }
     /// Called after a real (not dry-run) write.
     fn applied(_ctx: &Context) {}
+    /// The id that imports the object (`pulumi import`, `terraform import`).
+    fn import_id(object: &ObjectRef, _inputs: &Object) -> String {
+        object.id()
+    }
     fn readiness(live: &serde_json::Value) -> Readiness;
 }
 
@@ -102,8 +109,10 @@ impl<S: Shape> Resource for KubeObject<S> {
         }
         check_metadata(&metadata, &mut failures);
         inputs.insert("metadata".into(), Value::Object(metadata));
+        ownership::check_propagation(&inputs, &mut failures);
         S::to_wire(&mut inputs);
         S::validate(ctx, &inputs, &mut failures).await?;
+        ratchet::ratchet(req.olds, &inputs, S::REPLACE_PATHS, &mut failures);
         if failures.is_empty() {
             S::checked(ctx, &inputs);
         }
@@ -127,7 +136,7 @@ impl<S: Shape> Resource for KubeObject<S> {
         inputs: &Object,
         preview: bool,
     ) -> Result<State, ResourceError> {
-        apply::<S>(ctx, inputs, preview).await
+        write::<S>(ctx, inputs, preview, Write::Create).await
     }
 
     async fn update(
@@ -137,7 +146,7 @@ impl<S: Shape> Resource for KubeObject<S> {
         news: &Object,
         preview: bool,
     ) -> Result<State, ResourceError> {
-        apply::<S>(ctx, news, preview).await
+        write::<S>(ctx, news, preview, Write::Update).await
     }
 
     async fn read(
@@ -180,24 +189,47 @@ impl<S: Shape> Resource for KubeObject<S> {
         let Some(object) = existing_object::<S>(ctx, &old.id, &old.outputs).await? else {
             return Ok(());
         };
+        let options = DeleteOptions {
+            propagation: ownership::propagation(&old.outputs),
+            uid: ownership::recorded_uid(&old.outputs),
+        };
         ctx.progress.info(&format!(
-            "deleting {} and waiting until it is gone",
-            object.describe()
+            "deleting {} ({:?} propagation) and waiting until it is gone",
+            object.describe(),
+            options.propagation
         ));
         let timeout = ctx.timeout.unwrap_or(S::DEFAULT_TIMEOUT);
-        ctx.kube
-            .delete_and_wait(&object, timeout, &ctx.cancel)
-            .await?;
+        if ctx
+            .kube
+            .delete_and_wait(&object, &options, timeout, &ctx.cancel)
+            .await?
+            == Deleted::Replaced
+        {
+            ctx.progress.warn(&format!(
+                "{} is another object than the one this resource created (its uid changed): left in place",
+                object.describe()
+            ));
+        }
         Ok(())
     }
 }
 
-/// Server-side applies the inputs (a dry-run in preview) and, unless told not to, waits until
-/// the object is ready.
-async fn apply<S: Shape>(
+/// Which write an operation is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// A new object: never takes over one that exists (see `ownership`).
+    Create,
+    /// The object this resource manages: a server-side apply of the inputs.
+    Update,
+}
+
+/// Writes the inputs (a dry-run in preview) and, unless told not to, waits until the object
+/// is ready.
+async fn write<S: Shape>(
     ctx: &Context,
     inputs: &Object,
     preview: bool,
+    write: Write,
 ) -> Result<State, ResourceError> {
     let whole = Value::Object(inputs.clone());
     if whole.contains_unknown() {
@@ -218,14 +250,28 @@ async fn apply<S: Shape>(
     if let Some(ns) = &object.namespace {
         desired["metadata"]["namespace"] = serde_json::Value::String(ns.clone());
     }
-    let force = annotation(inputs, FORCE_ANNOTATION) == Some("true");
+    ownership::stamp(&mut desired, ctx.owner.as_deref());
     let options = ApplyOptions {
         dry_run: preview,
-        force,
+        force: annotation(inputs, FORCE_ANNOTATION) == Some("true"),
     };
-    let applied = match ctx.kube.apply(&object, &desired, options).await {
-        // The namespace may be created by the same deployment: preview cannot know more.
-        Err(e) if preview && e.is_not_found() => return Ok(preview_state(inputs)),
+    let written = match write {
+        Write::Create => {
+            ownership::create_owned(ctx, &object, &desired, options, || {
+                S::import_id(&object, inputs)
+            })
+            .await
+        }
+        Write::Update => ctx
+            .kube
+            .apply(&object, &desired, options)
+            .await
+            .map_err(ResourceError::from),
+    };
+    let applied = match written {
+        Err(ResourceError::Kube(e)) if preview && e.is_namespace_missing() => {
+            return missing_namespace(ctx, &object, inputs);
+        }
         other => other?,
     };
     let mut outputs = object_of(&applied);
@@ -262,11 +308,32 @@ async fn apply<S: Shape>(
                 carry_secrets(inputs, &mut outputs);
             }
             Err(ResourceError::NotReady {
+                object: object.describe(),
                 state: State { id, outputs },
-                reasons: vec![format!("{}: {}", object.describe(), why.explain(timeout))],
+                reasons: vec![why.explain(timeout)],
             })
         }
     }
+}
+
+/// Preview of an object whose namespace does not exist: fine when this deployment creates the
+/// namespace first, a Check-like failure otherwise (the update would fail).
+fn missing_namespace(
+    ctx: &Context,
+    object: &ObjectRef,
+    inputs: &Object,
+) -> Result<State, ResourceError> {
+    let namespace = object.namespace.clone().unwrap_or_default();
+    if ctx.kube.namespace_planned(&namespace) {
+        return Ok(preview_state(inputs));
+    }
+    Err(ResourceError::Invalid {
+        path: PropertyPath::dotted("metadata.namespace"),
+        reason: format!(
+            "namespace {namespace:?} does not exist in the cluster and this deployment does not create it; \
+create it first (a resource with apiVersion v1, kind Namespace, that this one depends on) or choose an existing namespace"
+        ),
+    })
 }
 
 /// After a CRD was just established, its type can take a moment to be served.
@@ -350,28 +417,55 @@ fn object_ref(ctx: &Context, object_type: ObjectType, inputs: &Object) -> Object
     }
 }
 
-/// The object an id names, typed from the recorded inputs or outputs; `None` when the cluster
-/// no longer serves its type (its CRD is gone, and with it every object of the type).
+/// The object an id names, typed by the id itself when it has the typed form
+/// (`apiVersion=...,kind=...,name=...`, what `pulumi import` and `terraform import` of a custom
+/// resource take), else by the recorded inputs or outputs; `None` when the cluster no longer
+/// serves its type (its CRD is gone, and with it every object of the type).
 async fn existing_object<S: Shape>(
     ctx: &Context,
     id: &str,
     recorded: &Object,
 ) -> Result<Option<ObjectRef>, ResourceError> {
+    let invalid_id = |problem: String| ResourceError::Invalid {
+        path: PropertyPath::dotted("id"),
+        reason: format!("{id:?}: {problem}"),
+    };
+    let typed = TypedId::parse(id)
+        .map_err(|problem| invalid_id(format!("{problem}; expected {}", import_id::FORM)))?;
+    let type_inputs = typed.as_ref().map(TypedId::type_inputs);
+    if let Some((typed, type_inputs)) = typed.as_ref().zip(type_inputs.as_ref()) {
+        // A typed resource (an AIService, a CRD) reads only objects of its own type.
+        if let Some((api_version, kind)) = S::api_version_kind(type_inputs)
+            && (api_version.as_str(), kind.as_str()) != (&typed.api_version, &typed.kind)
+        {
+            return Err(invalid_id(format!(
+                "names a {} ({}), but this resource is a {kind} ({api_version})",
+                typed.kind, typed.api_version
+            )));
+        }
+    }
+    let recorded = type_inputs.as_ref().unwrap_or(recorded);
     let Some(object_type) = type_of::<S>(ctx, recorded, id).await? else {
         if S::api_version_kind(recorded).is_none() {
-            return Err(ResourceError::Invalid {
-                path: PropertyPath::dotted("apiVersion"),
-                reason: format!(
-                    "cannot tell the type of {id}: set apiVersion and kind in the program (and use the import resource option to import it)"
-                ),
-            });
+            return Err(invalid_id(format!(
+                "cannot tell the type of the object: import it with an id that names the type, {}, or set apiVersion and kind in the program and use the import resource option",
+                import_id::FORM
+            )));
         }
         return Ok(None);
     };
-    let (namespace, name) = match id.split_once('/') {
-        Some((ns, name)) if object_type.namespaced => (Some(ns.to_string()), name.to_string()),
-        _ if object_type.namespaced => (Some(ctx.kube.default_namespace.clone()), id.to_string()),
-        _ => (None, id.to_string()),
+    let default_namespace = || ctx.kube.default_namespace.clone();
+    let (namespace, name) = match (typed, object_type.namespaced) {
+        (Some(typed), true) => (
+            Some(typed.namespace.unwrap_or_else(default_namespace)),
+            typed.name,
+        ),
+        (Some(typed), false) => (None, typed.name),
+        (None, true) => match id.split_once('/') {
+            Some((ns, name)) => (Some(ns.to_string()), name.to_string()),
+            None => (Some(default_namespace()), id.to_string()),
+        },
+        (None, false) => (None, id.to_string()),
     };
     Ok(Some(ObjectRef {
         object_type,
@@ -434,7 +528,7 @@ fn same_identity(old_outputs: &Object, news: &Object) -> bool {
     }
 }
 
-fn annotation<'a>(inputs: &'a Object, key: &str) -> Option<&'a str> {
+pub(super) fn annotation<'a>(inputs: &'a Object, key: &str) -> Option<&'a str> {
     match inputs
         .get("metadata")?
         .get(&PropertyPath::root().key("annotations").key(key).0)?
@@ -471,13 +565,22 @@ fn project(user: &Value, live: &Value) -> Option<Value> {
     }
 }
 
-/// Inputs for an imported object: everything a user would write, nothing the server adds.
+/// Inputs for an imported object: everything a user would write, nothing the server or
+/// `kubectl apply` adds.
 fn import_inputs(live: &Object) -> Object {
     let mut inputs = live.clone();
     inputs.remove("status");
     if let Some(Value::Object(metadata)) = inputs.get_mut("metadata") {
         metadata
             .retain(|k, _| matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"));
+        // kubectl's copy of what it last applied would pin a stale duplicate of the object in
+        // the program.
+        if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
+            annotations.remove(KUBECTL_LAST_APPLIED);
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
     }
     inputs
 }
@@ -499,6 +602,33 @@ mod tests {
         assert!(same_identity(&old, &same));
         assert!(!same_identity(&old, &moved));
         assert!(!same_identity(&old, &renamed));
+    }
+
+    #[test]
+    fn imported_inputs_are_what_a_user_writes() {
+        let live = object(serde_json::json!({
+            "apiVersion": "ai.example.com/v1",
+            "kind": "ModelServing",
+            "metadata": {
+                "name": "a",
+                "namespace": "team",
+                "uid": "0b1c",
+                "resourceVersion": "12",
+                "managedFields": [],
+                "annotations": {KUBECTL_LAST_APPLIED: "{}"},
+            },
+            "spec": {"replicas": 2},
+            "status": {"ready": true},
+        }));
+        assert_eq!(
+            import_inputs(&live),
+            object(serde_json::json!({
+                "apiVersion": "ai.example.com/v1",
+                "kind": "ModelServing",
+                "metadata": {"name": "a", "namespace": "team"},
+                "spec": {"replicas": 2},
+            }))
+        );
     }
 
     #[test]

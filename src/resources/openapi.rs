@@ -4,8 +4,9 @@
 //! The schema is the structural-schema JSON exactly as it appears in a CRD. [`validate`]
 //! applies the value validations the apiserver applies (types, nullability, enums, bounds,
 //! lengths, patterns, required properties) and reports the fields the apiserver would
-//! silently drop (pruning). CEL rules (`x-kubernetes-validations`) and `format` are left to
-//! the apiserver's dry-run. [`structural_problems`] explains why a schema is not structural.
+//! silently drop (pruning); [`validate_object`] also evaluates the CRD's CEL rules
+//! (`x-kubernetes-validations`). `format` is left to the apiserver's dry-run.
+//! [`structural_problems`] explains why a schema is not structural.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,8 +16,8 @@ use kube::core::cel::{CompiledSchema, compile_schema};
 use regex::Regex;
 use serde_json::{Map, Value as Json};
 
-use crate::resource::CheckFailure;
-use crate::value::{PropertyPath, Trail, Value};
+use crate::resource::{Anchor, CheckFailure, Correlation};
+use crate::value::{PropertyPath, Segment, Trail, Value};
 
 /// Found values are shown as JSON of at most this many characters.
 const SHOWN_CHARS: usize = 40;
@@ -36,7 +37,11 @@ pub fn validate(
         secret: false,
         structural: true,
     };
+    let before = failures.len();
     check(schema, value, Trail::At(path), ctx, failures);
+    for anchor in failures[before..].iter_mut().filter_map(|f| f.ratchet.as_mut()) {
+        correlate(schema, anchor, path.0.len());
+    }
 }
 
 /// Checks a whole custom resource against its CRD version's schema: types and constraints
@@ -76,10 +81,10 @@ fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<C
     use kube::core::cel::{ErrorKind, Validator};
     // Building a validator registers every CEL function: do it once.
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    let Err(errors) =
-        VALIDATOR
-            .get_or_init(Validator::new)
-            .validate_compiled(&compiled(schema), object, None)
+    let compiled = compiled(schema);
+    let Err(errors) = VALIDATOR
+        .get_or_init(Validator::new)
+        .validate_compiled(&compiled, object, None)
     else {
         return Vec::new();
     };
@@ -98,9 +103,113 @@ fn cel_failures(schema: &serde_json::Value, object: &serde_json::Value) -> Vec<C
             } else {
                 PropertyPath::dotted(&e.field_path)
             };
-            CheckFailure::new(path, format!("{} (rule: {})", e.message, e.rule))
+            // The rule's message is written for users (Kubernetes falls back to "failed
+            // rule: <rule>" without one); its source is for whoever debugs the CRD.
+            tracing::debug!(path = %path, rule = %e.rule, "CEL rule failed");
+            let mut ratchet = rule_anchor(&compiled, &e);
+            if let Some(anchor) = &mut ratchet {
+                correlate(schema, anchor, 0);
+            }
+            CheckFailure {
+                ratchet,
+                ..CheckFailure::new(path, e.message)
+            }
         })
         .collect()
+}
+
+/// What ratcheting compares for a CEL rule's failure: the schema node the rule is on (its
+/// `fieldPath` only moves where the failure is reported), found by retracing the evaluator's
+/// walk to the reported path. `None` for a transition rule (one that reads `oldSelf`): the
+/// apiserver never ratchets those.
+fn rule_anchor(
+    compiled: &CompiledSchema,
+    failure: &kube::core::cel::ValidationError,
+) -> Option<Anchor> {
+    find_rule(compiled, "", &mut Vec::new(), None, failure).flatten()
+}
+
+/// `Some(anchor)` once the failed rule is found on `node` or below it. `node` sits at `path`
+/// (spelled as the evaluator spells paths), reached by `steps`; `pinned` is how many of the
+/// steps the anchor keeps inside an `allOf`/`anyOf`/`oneOf` branch, where the apiserver
+/// correlates no further than the parent of the node holding the branch.
+fn find_rule(
+    node: &CompiledSchema,
+    path: &str,
+    steps: &mut Vec<Correlation>,
+    pinned: Option<usize>,
+    failure: &kube::core::cel::ValidationError,
+) -> Option<Option<Anchor>> {
+    let reported = failure.field_path.as_str();
+    let rest = reported.strip_prefix(path)?;
+    let mut descend = |child: &CompiledSchema, child_path: String, step: Correlation| {
+        steps.push(step);
+        let found = find_rule(child, &child_path, steps, pinned, failure);
+        steps.pop();
+        found
+    };
+    // A rule's own node is the deepest one on the way to where it reported.
+    let (separator, keyed) = match path {
+        "" => ("", Some(rest)),
+        _ => (".", rest.strip_prefix('.')),
+    };
+    let ends_key = |after: &str| after.is_empty() || after.starts_with(['.', '[']);
+    if let Some(keyed) = keyed {
+        for (name, child) in &node.properties {
+            if keyed.strip_prefix(name.as_str()).is_some_and(ends_key)
+                && let Some(found) = descend(
+                    child,
+                    format!("{path}{separator}{name}"),
+                    Correlation::Key(name.clone()),
+                )
+            {
+                return Some(found);
+            }
+        }
+        if let Some(additional) = node.additional_properties.as_deref()
+            && !node.preserve_unknown_fields
+        {
+            // A map key may itself hold `.` or `[`: try each place the key could end.
+            let ends = keyed.match_indices(['.', '[']).map(|(i, _)| i);
+            for end in ends.chain([keyed.len()]) {
+                let key = &keyed[..end];
+                if !key.is_empty()
+                    && !node.properties.contains_key(key)
+                    && let Some(found) = descend(
+                        additional,
+                        format!("{path}{separator}{key}"),
+                        Correlation::Key(key.to_string()),
+                    )
+                {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    if let Some(items) = node.items.as_deref()
+        && let Some((index, _)) = rest.strip_prefix('[').and_then(|r| r.split_once(']'))
+        && let Ok(index) = index.parse::<usize>()
+        && let Some(found) = descend(items, format!("{path}[{index}]"), Correlation::Item(index))
+    {
+        return Some(found);
+    }
+    let branch_pin = pinned.or(Some(steps.len().saturating_sub(1)));
+    for branch in node.all_of.iter().chain(&node.one_of).chain(&node.any_of) {
+        if let Some(found) = find_rule(branch, path, steps, branch_pin, failure) {
+            return Some(found);
+        }
+    }
+    let rule = node.validations.iter().flatten().find(|compiled| {
+        let rule = &compiled.rule;
+        rule.rule == failure.rule
+            && match rule.field_path.as_deref() {
+                None => reported == path,
+                Some(field) if field.starts_with('.') => reported == format!("{path}{field}"),
+                Some(field) => reported == format!("{path}{separator}{field}"),
+            }
+    })?;
+    let kept = pinned.unwrap_or(steps.len());
+    Some((!rule.is_transition_rule).then(|| Anchor(steps[..kept].to_vec())))
 }
 
 /// The schema with its CEL rules compiled. Compiling costs far more than evaluating, and a
@@ -194,10 +303,7 @@ fn check(
     if matches!(value, Value::Null) {
         if !flag(node, "nullable") {
             let expected = expected.unwrap_or("a value");
-            failures.push(CheckFailure::new(
-                path.to_path(),
-                format!("expected {expected}, got null"),
-            ));
+            failures.push(failure(path, format!("expected {expected}, got null")));
         }
         return;
     }
@@ -209,8 +315,8 @@ fn check(
     };
     if !type_ok {
         let expected = expected.unwrap_or("a value");
-        failures.push(CheckFailure::new(
-            path.to_path(),
+        failures.push(failure(
+            path,
             format!("expected {expected}, got {}", describe(value, ctx.secret)),
         ));
         return;
@@ -237,6 +343,68 @@ fn resolve(value: &Value, secret: bool) -> Option<(&Value, bool)> {
     }
 }
 
+/// A failure of the value at `path`, raised by that value's own schema node.
+fn failure(path: Trail<'_>, reason: impl Into<String>) -> CheckFailure {
+    raised_by(path, path.to_path(), reason)
+}
+
+/// A failure reported at `path` but raised by the schema node of the value at `node`, which is
+/// what ratcheting compares: a missing required property is its object's failure, kept only
+/// while nothing in that object changes.
+fn raised_by(node: Trail<'_>, path: PropertyPath, reason: impl Into<String>) -> CheckFailure {
+    let steps = node.to_path().0.into_iter().map(|segment| match segment {
+        Segment::Key(key) => Correlation::Key(key),
+        Segment::Index(index) => Correlation::Item(index),
+    });
+    CheckFailure {
+        ratchet: Some(Anchor(steps.collect())),
+        ..CheckFailure::new(path, reason)
+    }
+}
+
+/// Marks the anchor's items of `x-kubernetes-list-type: map` lists as correlated by their map
+/// keys, as the apiserver correlates them; items of other lists stay uncorrelated. `schema`
+/// applies from the anchor's step `from` on.
+fn correlate(schema: &Json, anchor: &mut Anchor, from: usize) {
+    let mut node = schema;
+    for step in anchor.0.iter_mut().skip(from) {
+        let Some(fields) = node.as_object() else {
+            return;
+        };
+        let child = match step {
+            Correlation::Key(key) => fields
+                .get("properties")
+                .and_then(|p| p.get(key.as_str()))
+                .or_else(|| fields.get("additionalProperties").filter(|a| a.is_object())),
+            Correlation::Item(index) => {
+                let keys: Vec<String> = fields
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| Some(k.as_str()?.to_string()))
+                    .collect();
+                if fields.get("x-kubernetes-list-type").and_then(Json::as_str) != Some("map")
+                    || keys.is_empty()
+                {
+                    // The whole list is compared: nothing further correlates.
+                    return;
+                }
+                *step = Correlation::MapItem {
+                    index: *index,
+                    keys,
+                };
+                fields.get("items")
+            }
+            Correlation::MapItem { .. } => fields.get("items"),
+        };
+        let Some(child) = child else {
+            return;
+        };
+        node = child;
+    }
+}
+
 fn check_enum(
     node: &Map<String, Json>,
     value: &Value,
@@ -259,8 +427,8 @@ fn check_enum(
         .map(Json::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    failures.push(CheckFailure::new(
-        path.to_path(),
+    failures.push(failure(
+        path,
         format!("expected one of [{list}], got {}", found(value, ctx.secret)),
     ));
 }
@@ -273,7 +441,7 @@ fn check_number(
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
-    let mut fail = |reason: String| failures.push(CheckFailure::new(path.to_path(), reason));
+    let mut fail = |reason: String| failures.push(failure(path, reason));
     if let Some(min) = number(node, "minimum") {
         if flag(node, "exclusiveMinimum") {
             if n <= min {
@@ -330,7 +498,7 @@ fn check_string(
     ctx: Ctx,
     failures: &mut Vec<CheckFailure>,
 ) {
-    let mut fail = |reason: String| failures.push(CheckFailure::new(path.to_path(), reason));
+    let mut fail = |reason: String| failures.push(failure(path, reason));
     let len = s.chars().count();
     if let Some(min) = count(node, "minLength")
         && len < min
@@ -368,8 +536,8 @@ fn check_array(
     if let Some(min) = count(node, "minItems")
         && items.len() < min
     {
-        failures.push(CheckFailure::new(
-            path.to_path(),
+        failures.push(failure(
+            path,
             format!(
                 "must have at least {}, got {}",
                 plural(min, "item"),
@@ -380,8 +548,8 @@ fn check_array(
     if let Some(max) = count(node, "maxItems")
         && items.len() > max
     {
-        failures.push(CheckFailure::new(
-            path.to_path(),
+        failures.push(failure(
+            path,
             format!(
                 "must have at most {}, got {}",
                 plural(max, "item"),
@@ -398,7 +566,8 @@ fn check_array(
                 .iter()
                 .position(|earlier| earlier.as_ref().is_some_and(|e| json_eq(e, later)));
             if let Some(i) = first {
-                failures.push(CheckFailure::new(
+                failures.push(raised_by(
+                    path,
                     path.index(j).to_path(),
                     format!("items must be unique, but this one equals [{i}]"),
                 ));
@@ -438,8 +607,8 @@ fn check_object(
     if let Some(min) = count(node, "minProperties")
         && present < min
     {
-        failures.push(CheckFailure::new(
-            path.to_path(),
+        failures.push(failure(
+            path,
             format!(
                 "must have at least {}, got {present}",
                 plural_properties(min)
@@ -449,8 +618,8 @@ fn check_object(
     if let Some(max) = count(node, "maxProperties")
         && present > max
     {
-        failures.push(CheckFailure::new(
-            path.to_path(),
+        failures.push(failure(
+            path,
             format!(
                 "must have at most {}, got {present}",
                 plural_properties(max)
@@ -468,7 +637,8 @@ fn check_object(
         // The apiserver fills in a property with a default before it validates.
         let defaulted = property(name).is_some_and(|p| p.get("default").is_some());
         if !skipped(name) && !fields.contains_key(name) && !defaulted {
-            failures.push(CheckFailure::new(
+            failures.push(raised_by(
+                path,
                 path.key(name).to_path(),
                 "required by the schema, but not set",
             ));
@@ -490,7 +660,8 @@ fn check_object(
             continue;
         }
         match additional {
-            Some(Json::Bool(false)) => failures.push(CheckFailure::new(
+            Some(Json::Bool(false)) => failures.push(raised_by(
+                path,
                 path.key(k).to_path(),
                 format!(
                     "not in the schema ({}); additional properties are not allowed",
@@ -498,6 +669,8 @@ fn check_object(
                 ),
             )),
             Some(schema @ Json::Object(_)) => check(schema, v, path.key(k), ctx, failures),
+            // Not a schema failure the apiserver could ratchet: the strict field validation
+            // of every apply rejects the field, changed or not.
             _ if prunes && !(embedded && MANAGED.contains(&k.as_str())) => {
                 failures.push(CheckFailure::new(
                     path.key(k).to_path(),
@@ -538,8 +711,8 @@ fn check_combinators(
         && !any.is_empty()
         && !any.iter().any(passes)
     {
-        failures.push(CheckFailure::new(
-            path.to_path(),
+        failures.push(failure(
+            path,
             "must match at least one schema in anyOf, but matches none",
         ));
     }
@@ -548,8 +721,8 @@ fn check_combinators(
     {
         let matching: Vec<usize> = (0..one.len()).filter(|&i| passes(&one[i])).collect();
         if matching.is_empty() {
-            failures.push(CheckFailure::new(
-                path.to_path(),
+            failures.push(failure(
+                path,
                 "must match exactly one schema in oneOf, but matches none",
             ));
         } else if matching.len() > 1 && !value.contains_unknown() {
@@ -558,8 +731,8 @@ fn check_combinators(
                 .map(|i| format!("[{i}]"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            failures.push(CheckFailure::new(
-                path.to_path(),
+            failures.push(failure(
+                path,
                 format!(
                     "must match exactly one schema in oneOf, but matches {} ({which})",
                     matching.len()
@@ -571,10 +744,7 @@ fn check_combinators(
         && !value.contains_unknown()
         && passes(not)
     {
-        failures.push(CheckFailure::new(
-            path.to_path(),
-            "must not match the schema in not, but does",
-        ));
+        failures.push(failure(path, "must not match the schema in not, but does"));
     }
 }
 
@@ -1500,13 +1670,10 @@ mod tests {
         let bad = serde_json::json!({"spec": {"minReplicas": 5, "maxReplicas": 2}});
         let failures = cel_failures(&schema, &bad);
         assert_eq!(failures.len(), 1, "{failures:?}");
-        assert_eq!(failures[0].path.to_string(), "spec");
-        assert!(
-            failures[0]
-                .reason
-                .starts_with("minReplicas must not exceed maxReplicas"),
-            "{}",
-            failures[0].reason
+        // The rule's message, not its source.
+        assert_eq!(
+            failures[0].to_string(),
+            "spec: minReplicas must not exceed maxReplicas"
         );
         let good = serde_json::json!({"spec": {"minReplicas": 1, "maxReplicas": 2}});
         assert!(cel_failures(&schema, &good).is_empty());

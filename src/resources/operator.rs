@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::kube::{ApplyOptions, ObjectRef, Readiness};
+use crate::kube::{ApplyOptions, DeleteOptions, ObjectRef, Readiness};
 use crate::operator::bundle::{self, BundleSettings};
 use crate::resource::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
@@ -18,7 +18,7 @@ use crate::value::{Object, PropertyPath, Value};
 
 use super::crd::Crd;
 use super::object::Shape;
-use super::{diff, naming};
+use super::{diff, naming, ownership};
 
 pub const TOKEN: &str = "aiservice:index:Operator";
 /// How long the whole installation may take when the program sets no custom timeout.
@@ -164,24 +164,72 @@ fn deployment_readiness(live: &Json) -> Readiness {
     }
 }
 
-async fn install(ctx: &Context, inputs: &Object, preview: bool) -> Result<State, ResourceError> {
+/// Preview of a first install: fails when an object of the bundle (the namespace aside) exists
+/// and was not created by this resource, as the install would.
+async fn refuse_taken(ctx: &Context, objects: &[Json]) -> Result<(), ResourceError> {
+    for object in objects.iter().filter(|o| o["kind"] != "Namespace") {
+        let target = object_ref(ctx, object).await?;
+        let mut desired = object.clone();
+        ownership::stamp(&mut desired, ctx.owner.as_deref());
+        let dry_run = ApplyOptions {
+            dry_run: true,
+            force: false,
+        };
+        match ownership::create_owned(ctx, &target, &desired, dry_run, || target.id()).await {
+            // The namespace comes first in the same install.
+            Err(ResourceError::Kube(e)) if e.is_namespace_missing() => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies the bundle in order. A first install creates each object as `ownership` says: an
+/// existing object it did not create fails the install, except the namespace, which the
+/// operator may share with what already lives there (and then leaves in place on delete).
+async fn install(
+    ctx: &Context,
+    inputs: &Object,
+    preview: bool,
+    creating: bool,
+) -> Result<State, ResourceError> {
     let settings = settings(inputs);
     let state = State {
         id: settings.namespace.clone(),
         outputs: outputs(inputs),
     };
-    if preview || Value::Object(inputs.clone()).contains_unknown() {
+    if Value::Object(inputs.clone()).contains_unknown() {
+        return Ok(state);
+    }
+    let objects = bundle::objects(&settings);
+    if preview {
+        if creating {
+            refuse_taken(ctx, &objects).await?;
+        }
         return Ok(state);
     }
     let timeout = ctx.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let objects = bundle::objects(&settings);
     ctx.progress
         .info(&format!("applying {} objects", objects.len()));
     for object in &objects {
         let target = object_ref(ctx, object).await?;
-        ctx.kube
-            .apply(&target, object, ApplyOptions::default())
+        let mut desired = object.clone();
+        ownership::stamp(&mut desired, ctx.owner.as_deref());
+        if !creating {
+            ctx.kube
+                .apply(&target, &desired, ApplyOptions::default())
+                .await?;
+        } else if object["kind"] == "Namespace" && ctx.kube.get(&target).await?.is_some() {
+            ctx.progress
+                .info(&format!("using the existing {}", target.describe()));
+        } else {
+            ownership::create_owned(ctx, &target, &desired, ApplyOptions::default(), || {
+                target.id()
+            })
             .await?;
+        }
         let rule: Option<fn(&Json) -> Readiness> = match object["kind"].as_str() {
             Some("CustomResourceDefinition") => Some(Crd::readiness),
             Some("Deployment") => Some(deployment_readiness),
@@ -196,8 +244,9 @@ async fn install(ctx: &Context, inputs: &Object, preview: bool) -> Result<State,
                 .await
             {
                 return Err(ResourceError::NotReady {
+                    object: target.describe(),
                     state,
-                    reasons: vec![format!("{}: {}", target.describe(), why.explain(timeout))],
+                    reasons: vec![why.explain(timeout)],
                 });
             }
         }
@@ -236,7 +285,7 @@ impl Resource for Operator {
         inputs: &Object,
         preview: bool,
     ) -> Result<State, ResourceError> {
-        install(ctx, inputs, preview).await
+        install(ctx, inputs, preview, true).await
     }
 
     async fn read(
@@ -274,7 +323,7 @@ impl Resource for Operator {
         news: &Object,
         preview: bool,
     ) -> Result<State, ResourceError> {
-        install(ctx, news, preview).await
+        install(ctx, news, preview, false).await
     }
 
     async fn delete(&self, ctx: &Context, old: &State) -> Result<(), ResourceError> {
@@ -286,8 +335,24 @@ impl Resource for Operator {
         ));
         for object in objects.iter().rev() {
             let target = object_ref(ctx, object).await?;
+            let Some(live) = ctx.kube.get(&target).await? else {
+                continue;
+            };
+            let annotations = &live["metadata"]["annotations"];
+            let owner = annotations[ownership::OWNER_ANNOTATION].as_str();
+            if owner.is_none() || owner != ctx.owner.as_deref() {
+                ctx.progress.info(&format!(
+                    "leaving {} in place: this resource did not create it",
+                    target.describe()
+                ));
+                continue;
+            }
+            let options = DeleteOptions {
+                uid: live["metadata"]["uid"].as_str().map(str::to_string),
+                ..DeleteOptions::default()
+            };
             ctx.kube
-                .delete_and_wait(&target, timeout, &ctx.cancel)
+                .delete_and_wait(&target, &options, timeout, &ctx.cancel)
                 .await?;
         }
         Ok(())

@@ -58,7 +58,7 @@ pub fn check_failure(resource_type: &str, layout: Layout, failure: &CheckFailure
     at(
         error(
             format!("Invalid {resource_type}"),
-            format!("{}: {}", failure.path, failure.reason),
+            failure.to_string(),
         ),
         attribute_path(layout, &failure.path),
     )
@@ -79,6 +79,9 @@ pub fn resource_error(resource_type: &str, layout: Layout, e: &ResourceError) ->
         ),
         ResourceError::NotReady { .. } => {
             error(format!("{resource_type} is not ready"), e.to_string())
+        }
+        ResourceError::AlreadyExists { .. } => {
+            error(format!("{resource_type} already exists"), e.to_string())
         }
         ResourceError::Kube(_) | ResourceError::Cancelled => {
             error(format!("{resource_type} failed"), e.to_string())

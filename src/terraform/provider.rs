@@ -17,7 +17,7 @@ use crate::{provider_config, resources};
 
 use super::cty::{self, Type};
 use super::diagnostics::{self, attribute_path, bad_value, check_failure, resource_error};
-use super::schema::{self, DataSourceType, ImportId, Layout, ResourceType};
+use super::schema::{self, DataSourceType, Layout, ResourceType};
 
 pub struct Provider {
     kube: RwLock<Option<Arc<KubeLayer>>>,
@@ -53,6 +53,9 @@ impl Provider {
             cancel: self.cancel.clone(),
             progress: Arc::new(LogProgress(resource_type.to_string())),
             timeout: None,
+            // Terraform tells a provider nothing that identifies the resource block, so no
+            // existing object is recognised as this one's: an interrupted create is imported.
+            owner: None,
         })
     }
 }
@@ -697,16 +700,14 @@ impl provider_server::Provider for Provider {
             Ok(ctx) => ctx,
             Err(d) => return fail(vec![d]),
         };
-        let (id, recorded) = match import_id(rt, &req.id) {
-            Ok(parsed) => parsed,
-            Err(reason) => {
-                return fail(vec![diagnostics::error(
-                    format!("Cannot import {} {:?}", rt.name, req.id),
-                    format!("{reason}; expected {}", rt.import_id.form()),
-                )]);
-            }
-        };
-        match resource.read(&ctx, &id, &recorded).await {
+        if req.id.is_empty() {
+            return fail(vec![diagnostics::error(
+                format!("Cannot import {} \"\"", rt.name),
+                format!("empty id; expected {}", rt.import_id.form()),
+            )]);
+        }
+        // Nothing is recorded yet: the resource reads the type from the id (or its own).
+        match resource.read(&ctx, &req.id, &Object::new()).await {
             Err(e) => fail(vec![resource_error(rt.name, rt.layout, &e)]),
             Ok(None) => fail(vec![diagnostics::error(
                 format!("Cannot import {} {:?}", rt.name, req.id),
@@ -804,40 +805,6 @@ fn planned_id(rt: &ResourceType, inputs: &Object, ctx: &Context) -> Option<Strin
             Some(_) => None,
         },
     }
-}
-
-/// The object id and the type inputs a `terraform import` id names.
-fn import_id(rt: &ResourceType, id: &str) -> Result<(String, Object), String> {
-    if id.is_empty() {
-        return Err("empty id".into());
-    }
-    if rt.import_id != ImportId::TypeAndName {
-        return Ok((id.to_string(), Object::new()));
-    }
-    let mut fields = BTreeMap::new();
-    for part in id.split(',') {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("{part:?} is not key=value"))?;
-        fields.insert(k.trim(), v.trim().to_string());
-    }
-    let field = |k: &str| {
-        fields
-            .get(k)
-            .cloned()
-            .ok_or_else(|| format!("{k} is missing"))
-    };
-    let (api_version, kind, name) = (field("apiVersion")?, field("kind")?, field("name")?);
-    let id = match fields.get("namespace") {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name,
-    };
-    let recorded = [
-        ("apiVersion".to_string(), Value::String(api_version)),
-        ("kind".to_string(), Value::String(kind)),
-    ]
-    .into();
-    Ok((id, recorded))
 }
 
 /// The object a data source names.

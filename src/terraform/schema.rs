@@ -44,9 +44,7 @@ impl ImportId {
         match self {
             ImportId::Name => "the object's name, e.g. modelservings.ai.example.com",
             ImportId::NamespacedName => "<namespace>/<name>, or <name> in the provider's namespace",
-            ImportId::TypeAndName => {
-                "apiVersion=<group/version>,kind=<Kind>,name=<name>[,namespace=<namespace>]"
-            }
+            ImportId::TypeAndName => crate::resources::import_id::FORM,
         }
     }
 }

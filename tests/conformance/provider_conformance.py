@@ -110,12 +110,16 @@ def failures_of(response):
 
 
 def expect_failure(response, prop, *words):
-    """A check failure at exactly `prop` whose reason contains every word; returns the reason."""
+    """A check failure about exactly `prop` whose reason contains every word; returns the reason.
+
+    The property path leads the reason (`spec.replicas: expected integer, ...`) and the
+    failure's own property is empty: given one, the CLI looks it up as a top-level input and
+    prints `value {<nil>}` for a nested path instead of the user's value."""
     found = failures_of(response)
     for p, reason in found:
-        if p == prop and all(w.lower() in reason.lower() for w in words):
+        if p == "" and reason.startswith(f"{prop}: ") and all(w.lower() in reason.lower() for w in words):
             return reason
-    raise Failed(f"a check failure at {prop!r} mentioning {list(words)}", failures=found)
+    raise Failed(f"a check failure '{prop}: ...' mentioning {list(words)}", failures=found)
 
 
 def expect_no_failures(response, what):
@@ -627,7 +631,13 @@ def cr_check_bad_name(run):
 @case("cr_check_api_version_not_in_crd")
 def cr_check_bad_version(run):
     response = run.cr.check("versioned", run.widget(name="versioned", version="v9"))
-    return {"reason": expect_failure(response, "apiVersion", "v9", "v1")}
+    return {"reason": expect_failure(response, "apiVersion", "v9", f'did you mean "{run.group}/v1"?')}
+
+
+@case("cr_check_kind_not_in_the_groups_crds")
+def cr_check_bad_kind(run):
+    response = run.cr.check("misspelled", run.widget(name="misspelled", kind="Widgit"))
+    return {"reason": expect_failure(response, "kind", "Widgit", 'did you mean "Widget"?')}
 
 
 # --- 5. unknowns ---------------------------------------------------------------------------
@@ -1015,6 +1025,9 @@ def not_ready(run):
     elapsed = time.monotonic() - started
     expect(error.code() == grpc.StatusCode.UNKNOWN, "gRPC code UNKNOWN", code=str(error.code()))
     message = expect_message(error, "not ready", logical)
+    # The object named once, by kind and id, then why.
+    expect(message.startswith(f"Widget {id} was created but is not ready: ") and message.count(id) == 1,
+           "the message names the object once", message=message)
     found = init_failed(error)
     expect(found is not None, "grpc-status-details-bin carries pulumirpc.ErrorResourceInitFailed",
            metadata=str(error.trailing_metadata()))

@@ -156,6 +156,12 @@ impl PulumiStack {
             .with_context(|| format!("writing {}", path.display()))
     }
 
+    /// The copy of the program, where commands run and write their files (`pulumi import
+    /// --out`).
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     /// `pulumi up --yes`.
     pub fn up(&self) -> Result<PulumiOutput> {
         self.run_ok(&["up", "--yes", "--skip-preview"])
