@@ -31,7 +31,10 @@ fn assert_mentions(help: &str, words: &[&str]) {
 fn pulumi_provider_prints_usage() {
     let help = help_of(env!("CARGO_BIN_EXE_pulumi-resource-aiservice"));
     assert!(
-        help.starts_with(&format!("pulumi-resource-aiservice {}\n", env!("CARGO_PKG_VERSION"))),
+        help.starts_with(&format!(
+            "pulumi-resource-aiservice {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
         "{help}"
     );
     assert_mentions(

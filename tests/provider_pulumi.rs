@@ -190,7 +190,9 @@ async fn preview_shows_each_broken_constraint_of_the_planned_crd_and_writes_noth
         &["spec: minReplicas must not exceed maxReplicas".into()],
     );
     assert!(!cel.stdout.contains("self.minReplicas"), "{}", cel.stdout);
-    stack.edit("Pulumi.yaml", "minReplicas: 5", "minReplicas: 1").unwrap();
+    stack
+        .edit("Pulumi.yaml", "minReplicas: 5", "minReplicas: 1")
+        .unwrap();
 
     // A kind or version the planned CRD does not define fails preview, not `up`.
     stack
@@ -275,9 +277,7 @@ async fn pulumi_import_of_a_kubectl_object_generates_a_program_that_previews_cle
     let mut program = std::fs::read_to_string(&project).unwrap();
     program.push_str(&generated);
     std::fs::write(&project, program).unwrap();
-    stack
-        .run_ok(&["preview", "--expect-no-changes"])
-        .unwrap();
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
 }
 
 /// Tightening a CRD under an existing object, as Kubernetes ratchets validation: the unchanged
@@ -300,7 +300,9 @@ async fn a_tightened_crd_lets_unchanged_values_be_and_validates_changed_ones() {
     stack.up().unwrap();
 
     // At most 3 under 5 replicas: only the CRD changes.
-    stack.run_ok(&["config", "set", "maxReplicas", "3"]).unwrap();
+    stack
+        .run_ok(&["config", "set", "maxReplicas", "3"])
+        .unwrap();
     let preview = stack.run_ok(&["preview", "--json"]).unwrap();
     assert_eq!(
         step_ops(&steps(&preview.stdout)),
@@ -311,8 +313,8 @@ async fn a_tightened_crd_lets_unchanged_values_be_and_validates_changed_ones() {
     stack.up().unwrap();
     let crd = live(&env, "crd", &format!("modelservings.{group}"));
     assert_eq!(
-        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-            ["properties"]["replicas"]["maximum"],
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["replicas"]["maximum"],
         3
     );
 
@@ -342,4 +344,64 @@ async fn a_tightened_crd_lets_unchanged_values_be_and_validates_changed_ones() {
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_namespace_is_made_with_the_provider_and_a_missing_one_fails_preview() {
+    let env = TestEnv::new("e2e-namespaces").await.unwrap();
+    let team = format!("{}-team", env.namespace);
+    let stack = PulumiStack::new(&env, &repo("tests/programs/namespaced"), our_bins()).unwrap();
+    stack.run_ok(&["config", "set", "team", &team]).unwrap();
+
+    // Without the namespace's resource, the preview already says the namespace is missing.
+    stack
+        .edit(
+            "Pulumi.yaml",
+            "    options:\n      dependsOn:\n        - ${team-namespace}\n",
+            "",
+        )
+        .unwrap();
+    stack
+        .edit(
+            "Pulumi.yaml",
+            "  team-namespace:\n    type: aiservice:apiextensions:CustomResource\n    properties:\n      apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: ${team}\n",
+            "",
+        )
+        .unwrap();
+    let missing = stack.run(&["preview"]).unwrap();
+    let said = format!("{}{}", missing.stdout, missing.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        !missing.success
+            && said.contains(&format!(
+                "metadata.namespace: namespace \"{team}\" does not exist in the cluster and this deployment does not create it"
+            )),
+        "{said}"
+    );
+
+    // Made in the same deployment: the preview passes, up makes both, destroy removes both.
+    let stack = PulumiStack::new(&env, &repo("tests/programs/namespaced"), our_bins()).unwrap();
+    stack.run_ok(&["config", "set", "team", &team]).unwrap();
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    assert_eq!(
+        step_ops(&steps(&preview.stdout)),
+        ["create settings", "create team-namespace"],
+        "{}",
+        preview.stdout
+    );
+    stack.up().unwrap();
+    let settings: Value = serde_json::from_str(
+        &env.kubectl(&["get", "configmap", "settings", "-n", &team, "-o", "json"])
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(settings["data"]["model"], "llama");
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
+    let gone = env.kubectl(&["get", "namespace", &team]).unwrap_err();
+    assert!(gone.to_string().contains("NotFound"), "{gone:#}");
 }

@@ -156,6 +156,26 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
         clean.text()
     );
 
+    // A second configuration of the same objects: its plan fails (the cluster can tell) and so
+    // does its apply, so nothing is taken over; its destroy has nothing to delete.
+    let second = seed_002(&env, cli, group);
+    let taken = format!(
+        "CustomResourceDefinition {crd} already exists and was not created by this resource (no creator recorded; field managers: terraform-aiservice (Apply))"
+    );
+    let refusal = [
+        taken.as_str(),
+        "`terraform import`",
+        "aiservice.example.com/adopt: \"true\"",
+    ];
+    assert_fails_saying(&second.plan(&[]).unwrap(), &refusal);
+    assert_fails_saying(&second.run(&["apply", "-auto-approve"]).unwrap(), &refusal);
+    second.run_ok(&["destroy", "-auto-approve"]).unwrap();
+    assert_eq!(
+        live(&env, &crd, "example-model-serving")["metadata"]["uid"],
+        created["metadata"]["uid"]
+    );
+    drop(second);
+
     let update = config.plan(&["-var", "replicas=5"]).unwrap();
     assert_eq!(update.code, 2, "{}", update.text());
     for line in [

@@ -21,8 +21,9 @@ Usage:
 Options:
   <engine-address>  the engine's address, passed by the pulumi CLI; progress goes there
   -v=N              how much the provider logs to stderr: 0 warnings (default), 1-5 info,
-                    6-8 debug, 9 and up trace; the pulumi CLI passes on its own -v=N
-  --logtostderr     passed on by the pulumi CLI; the log always goes to stderr
+                    6-8 debug, 9 and up trace; `pulumi --logflow -v=N` passes its level on
+  --logtostderr     passed on by `pulumi --logflow --logtostderr`; the log always goes to
+                    stderr
   -V, --version     print the version and exit
   --print-schema    print the Pulumi package schema (JSON) and exit
   -h, --help        print this help and exit
@@ -40,7 +41,10 @@ fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--help" | "-h") => {
-            println!("pulumi-resource-aiservice {}\n\n{USAGE}", aiservice::VERSION);
+            print!(
+                "pulumi-resource-aiservice {}\n\n{USAGE}",
+                aiservice::VERSION
+            );
             return std::process::ExitCode::SUCCESS;
         }
         Some("--version" | "-V") => {

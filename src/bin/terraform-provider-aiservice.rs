@@ -35,7 +35,10 @@ field_manager (default terraform-aiservice), skip_await.
 async fn main() -> std::process::ExitCode {
     match std::env::args().nth(1).as_deref() {
         Some("--help" | "-h") => {
-            println!("terraform-provider-aiservice {}\n\n{USAGE}", aiservice::VERSION);
+            print!(
+                "terraform-provider-aiservice {}\n\n{USAGE}",
+                aiservice::VERSION
+            );
             return std::process::ExitCode::SUCCESS;
         }
         Some("--version" | "-V") => {

@@ -52,9 +52,13 @@ impl KubeLayer {
             Ok(created) if dry_run => Ok(Created::New(to_json(&created))),
             Ok(created) => {
                 let created = serde_json::to_value(&created).unwrap_or_default();
-                Ok(Created::New(self.claim_created_fields(object, &created).await?))
+                Ok(Created::New(
+                    self.claim_created_fields(object, &created).await?,
+                ))
             }
-            Err(kube::Error::Api(status)) if status.code == 409 && status.reason == "AlreadyExists" => {
+            Err(kube::Error::Api(status))
+                if status.code == 409 && status.reason == "AlreadyExists" =>
+            {
                 match api.get_opt(&object.name).await {
                     Ok(Some(live)) => Ok(Created::Exists(
                         serde_json::to_value(&live).unwrap_or_default(),
@@ -81,6 +85,44 @@ impl KubeLayer {
         object: &ObjectRef,
         live: &serde_json::Value,
     ) -> Result<serde_json::Value, KubeError> {
+        let api = self.api(object);
+        let mut live = live.clone();
+        // Controllers write status right after a create (a CRD's conditions), which moves the
+        // resourceVersion on: read again and retry.
+        for _ in 0..CLAIM_ATTEMPTS {
+            let Some(patch) = self.claim_patch(&live) else {
+                return Ok(without_managed_fields(live));
+            };
+            match api
+                .patch(&object.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(claimed) => return Ok(to_json(&claimed)),
+                Err(kube::Error::Api(status)) if status.code == 409 => {
+                    match api.get_opt(&object.name).await {
+                        Ok(Some(again)) => live = serde_json::to_value(&again).unwrap_or_default(),
+                        Ok(None) => return Ok(without_managed_fields(live)),
+                        Err(e) => return Err(KubeError::from_kube(&object.describe(), e)),
+                    }
+                }
+                Err(e) => return Err(KubeError::from_kube(&object.describe(), e)),
+            }
+        }
+        Err(KubeError::Api {
+            what: object.describe(),
+            code: 409,
+            reason: "Conflict".into(),
+            message: format!(
+                "created, but others kept writing it: {CLAIM_ATTEMPTS} attempts to record field manager {} as applying its fields failed",
+                self.field_manager
+            ),
+        })
+    }
+
+    /// The merge patch that turns this provider's `Update` entries of `managedFields` into
+    /// `Apply` entries; `None` when there are none. The resourceVersion makes the patch fail
+    /// rather than overwrite a concurrent change.
+    fn claim_patch(&self, live: &serde_json::Value) -> Option<serde_json::Value> {
         let mut entries = live["metadata"]["managedFields"].clone();
         let mut changed = false;
         for entry in entries.as_array_mut().into_iter().flatten() {
@@ -89,19 +131,14 @@ impl KubeLayer {
                 changed = true;
             }
         }
-        if !changed {
-            return Ok(without_managed_fields(live.clone()));
-        }
-        // The resourceVersion makes the patch fail rather than overwrite a concurrent change.
-        let patch = serde_json::json!({"metadata": {
-            "managedFields": entries,
-            "resourceVersion": live["metadata"]["resourceVersion"],
-        }});
-        let claimed = self
-            .api(object)
-            .patch(&object.name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map_err(|e| KubeError::from_kube(&object.describe(), e))?;
-        Ok(to_json(&claimed))
+        changed.then(|| {
+            serde_json::json!({"metadata": {
+                "managedFields": entries,
+                "resourceVersion": live["metadata"]["resourceVersion"],
+            }})
+        })
     }
 }
+
+/// How often a claim is retried when others keep writing the object.
+const CLAIM_ATTEMPTS: usize = 10;

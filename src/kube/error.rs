@@ -103,10 +103,10 @@ impl KubeError {
 /// The error and its causes on one line, so "connection refused" is not hidden behind
 /// "client error (Connect)".
 fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
+    let mut text = without_links(&error.to_string());
     let mut source = error.source();
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
+        let cause_text = without_links(&cause.to_string());
         if !text.contains(&cause_text) {
             text.push_str(": ");
             text.push_str(&cause_text);
@@ -114,4 +114,50 @@ fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A cause without the links some libraries append to it (rustls, when an apiserver drops
+/// the connection: "peer closed connection without sending TLS close_notify:
+/// https://docs.rs/rustls/..."): the user needs the cause, not the library's manual.
+fn without_links(text: &str) -> String {
+    text.split(' ')
+        .filter(|word| !word.starts_with("https://") && !word.starts_with("http://"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches([':', ' '])
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a cause, as hyper reports a connection rustls lost.
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (SendRequest)")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn causes_are_kept_and_library_links_dropped() {
+        // rustls's text, as the provider showed it when the apiserver died mid-request.
+        let lost = Outer(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof",
+        ));
+        assert_eq!(
+            source_chain(&lost),
+            "client error (SendRequest): peer closed connection without sending TLS close_notify"
+        );
+    }
 }

@@ -4,8 +4,8 @@
 
 mod apply;
 mod connect;
-mod create;
 mod crd_catalog;
+mod create;
 mod delete;
 mod error;
 mod operator_presence;
@@ -20,9 +20,9 @@ use kube::{Api, Client};
 
 pub use apply::ApplyOptions;
 pub use connect::{DEFAULT_FIELD_MANAGER, KubeSettings};
+pub use crd_catalog::{CrdCatalog, CrdLookup};
 pub use create::Created;
 pub use delete::{DeleteOptions, Deleted, Propagation};
-pub use crd_catalog::{CrdCatalog, CrdLookup};
 pub use error::KubeError;
 pub use operator_presence::{OPERATOR_LEASE, lease_expired};
 pub use wait::{NotReady, Readiness, condition};

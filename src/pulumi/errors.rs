@@ -60,6 +60,9 @@ mod tests {
         assert_eq!(status.message(), expected);
         let details = google_rpc::Status::decode(status.details()).unwrap();
         let detail = ErrorResourceInitFailed::decode(details.details[0].value.as_slice()).unwrap();
-        assert_eq!((detail.id.as_str(), detail.reasons), ("team/x", vec![expected.to_string()]));
+        assert_eq!(
+            (detail.id.as_str(), detail.reasons),
+            ("team/x", vec![expected.to_string()])
+        );
     }
 }

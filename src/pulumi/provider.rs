@@ -403,7 +403,10 @@ mod tests {
                 PropertyPath::dotted("spec.replicas"),
                 r#"expected integer, got string "three""#,
             ),
-            resource::CheckFailure::new(PropertyPath::root(), "minReplicas must not exceed maxReplicas"),
+            resource::CheckFailure::new(
+                PropertyPath::root(),
+                "minReplicas must not exceed maxReplicas",
+            ),
         ]);
         let pairs: Vec<(&str, &str)> = sent
             .iter()

@@ -1,5 +1,7 @@
 //! `aiservice:apiextensions:CustomResource`: any custom resource, validated against its CRD:
-//! the live one, or the one checked earlier in the same deployment.
+//! the live one, or the one checked earlier in the same deployment. Built-in kinds of the
+//! core group (`apiVersion: v1`, such as a Namespace) are managed the same way, validated by
+//! the apiserver's dry-run.
 
 use std::time::Duration;
 
@@ -61,10 +63,16 @@ impl Shape for CustomResource {
             return Ok(());
         };
         let Some((group, version)) = api_version.split_once('/') else {
-            failures.push(CheckFailure::new(
-                PropertyPath::dotted("apiVersion"),
-                format!("expected <group>/<version> of a custom resource, got {api_version:?}"),
-            ));
+            // The core group (`v1`: Namespace, ConfigMap, ...): no CRD adds to it, so a kind
+            // the cluster does not serve there never will be.
+            if ctx.kube.discover(&api_version, &kind).await?.is_none() {
+                failures.push(CheckFailure::new(
+                    PropertyPath::dotted("kind"),
+                    format!(
+                        "the cluster serves no kind {kind:?} in {api_version:?}; a custom resource's apiVersion is <group>/<version>, such as \"ai.example.com/v1\""
+                    ),
+                ));
+            }
             return Ok(());
         };
         let crd = match ctx.kube.find_crd(group, &kind).await? {
@@ -112,6 +120,15 @@ impl Shape for CustomResource {
             openapi::validate_object(schema, &Value::Object(inputs.clone()), failures);
         }
         Ok(())
+    }
+
+    /// A namespace made here may hold objects this deployment previews before it exists.
+    fn checked(ctx: &Context, inputs: &Object) {
+        if Self::api_version_kind(inputs).is_some_and(|(v, k)| v == "v1" && k == "Namespace")
+            && let Some(name) = inputs.get("metadata").and_then(|m| m.get_str("name"))
+        {
+            ctx.kube.plan_namespace(name);
+        }
     }
 
     async fn object_type(

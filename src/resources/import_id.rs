@@ -112,7 +112,9 @@ mod tests {
     #[test]
     fn parses_the_typed_form_in_any_order() {
         assert_eq!(
-            TypedId::parse("apiVersion=ai.example.com/v1,kind=ModelServing,namespace=team,name=small"),
+            TypedId::parse(
+                "apiVersion=ai.example.com/v1,kind=ModelServing,namespace=team,name=small"
+            ),
             Ok(Some(typed(Some("team"))))
         );
         assert_eq!(

@@ -39,7 +39,10 @@ pub fn validate(
     };
     let before = failures.len();
     check(schema, value, Trail::At(path), ctx, failures);
-    for anchor in failures[before..].iter_mut().filter_map(|f| f.ratchet.as_mut()) {
+    for anchor in failures[before..]
+        .iter_mut()
+        .filter_map(|f| f.ratchet.as_mut())
+    {
         correlate(schema, anchor, path.0.len());
     }
 }
@@ -126,25 +129,23 @@ fn rule_anchor(
     compiled: &CompiledSchema,
     failure: &kube::core::cel::ValidationError,
 ) -> Option<Anchor> {
-    find_rule(compiled, "", &mut Vec::new(), None, failure).flatten()
+    find_rule(compiled, "", &mut Vec::new(), failure).flatten()
 }
 
 /// `Some(anchor)` once the failed rule is found on `node` or below it. `node` sits at `path`
-/// (spelled as the evaluator spells paths), reached by `steps`; `pinned` is how many of the
-/// steps the anchor keeps inside an `allOf`/`anyOf`/`oneOf` branch, where the apiserver
-/// correlates no further than the parent of the node holding the branch.
+/// (spelled as the evaluator spells paths), reached by `steps`. Rules are never inside an
+/// `allOf`/`anyOf`/`oneOf` branch: the apiserver rejects such a CRD as not structural.
 fn find_rule(
     node: &CompiledSchema,
     path: &str,
     steps: &mut Vec<Correlation>,
-    pinned: Option<usize>,
     failure: &kube::core::cel::ValidationError,
 ) -> Option<Option<Anchor>> {
     let reported = failure.field_path.as_str();
     let rest = reported.strip_prefix(path)?;
     let mut descend = |child: &CompiledSchema, child_path: String, step: Correlation| {
         steps.push(step);
-        let found = find_rule(child, &child_path, steps, pinned, failure);
+        let found = find_rule(child, &child_path, steps, failure);
         steps.pop();
         found
     };
@@ -193,12 +194,6 @@ fn find_rule(
     {
         return Some(found);
     }
-    let branch_pin = pinned.or(Some(steps.len().saturating_sub(1)));
-    for branch in node.all_of.iter().chain(&node.one_of).chain(&node.any_of) {
-        if let Some(found) = find_rule(branch, path, steps, branch_pin, failure) {
-            return Some(found);
-        }
-    }
     let rule = node.validations.iter().flatten().find(|compiled| {
         let rule = &compiled.rule;
         rule.rule == failure.rule
@@ -208,8 +203,7 @@ fn find_rule(
                 Some(field) => reported == format!("{path}{separator}{field}"),
             }
     })?;
-    let kept = pinned.unwrap_or(steps.len());
-    Some((!rule.is_transition_rule).then(|| Anchor(steps[..kept].to_vec())))
+    Some((!rule.is_transition_rule).then(|| Anchor(steps.clone())))
 }
 
 /// The schema with its CEL rules compiled. Compiling costs far more than evaluating, and a
@@ -352,14 +346,20 @@ fn failure(path: Trail<'_>, reason: impl Into<String>) -> CheckFailure {
 /// what ratcheting compares: a missing required property is its object's failure, kept only
 /// while nothing in that object changes.
 fn raised_by(node: Trail<'_>, path: PropertyPath, reason: impl Into<String>) -> CheckFailure {
+    CheckFailure {
+        ratchet: Some(anchor(node)),
+        ..CheckFailure::new(path, reason)
+    }
+}
+
+/// What ratcheting compares for a failure of the value at `node`, before [`correlate`] knows
+/// which lists correlate their items.
+fn anchor(node: Trail<'_>) -> Anchor {
     let steps = node.to_path().0.into_iter().map(|segment| match segment {
         Segment::Key(key) => Correlation::Key(key),
         Segment::Index(index) => Correlation::Item(index),
     });
-    CheckFailure {
-        ratchet: Some(Anchor(steps.collect())),
-        ..CheckFailure::new(path, reason)
-    }
+    Anchor(steps.collect())
 }
 
 /// Marks the anchor's items of `x-kubernetes-list-type: map` lists as correlated by their map
@@ -704,8 +704,18 @@ fn check_combinators(
     };
     let branches = |key: &str| node.get(key).and_then(Json::as_array);
 
+    let before = failures.len();
     for schema in branches("allOf").into_iter().flatten() {
         check(schema, value, path, branch, failures);
+    }
+    // The apiserver correlates nothing inside a branch: what fails there, even a property of
+    // the branch, is the failure of the value the branch applies to.
+    let at_node = anchor(path);
+    for ratchet in failures[before..]
+        .iter_mut()
+        .filter_map(|f| f.ratchet.as_mut())
+    {
+        ratchet.clone_from(&at_node);
     }
     if let Some(any) = branches("anyOf")
         && !any.is_empty()

@@ -45,11 +45,7 @@ pub async fn create_owned(
     options: ApplyOptions,
     import_id: impl FnOnce() -> String,
 ) -> Result<Json, ResourceError> {
-    let live = match ctx
-        .kube
-        .create(object, desired, options.dry_run)
-        .await?
-    {
+    let live = match ctx.kube.create(object, desired, options.dry_run).await? {
         Created::New(created) => return Ok(created),
         Created::Exists(live) => live,
     };
@@ -84,7 +80,9 @@ pub async fn create_owned(
 fn origin(live: &Json) -> String {
     let creator = match live["metadata"]["annotations"][OWNER_ANNOTATION].as_str() {
         Some(owner) => format!("created by {owner}"),
-        None => "not created by this provider".to_string(),
+        // Made by kubectl, another tool, or a Terraform configuration (which has no identity
+        // to record).
+        None => "no creator recorded".to_string(),
     };
     let managers: Vec<String> = live["metadata"]["managedFields"]
         .as_array()
@@ -132,10 +130,7 @@ pub fn check_propagation(inputs: &Object, failures: &mut Vec<CheckFailure>) {
 
 /// The uid the recorded object had, which a delete must match.
 pub fn recorded_uid(recorded: &Object) -> Option<String> {
-    recorded
-        .get("metadata")?
-        .get_str("uid")
-        .map(str::to_string)
+    recorded.get("metadata")?.get_str("uid").map(str::to_string)
 }
 
 #[cfg(test)]
@@ -176,7 +171,7 @@ mod tests {
         );
         assert_eq!(
             origin(&serde_json::json!({"metadata": {}})),
-            "not created by this provider"
+            "no creator recorded"
         );
     }
 

@@ -8,6 +8,8 @@
 //! schema validation (`openapi`) sets the way the apiserver correlates old and new:
 //! - a value validation (type, `enum`, bounds, lengths, `pattern`, `anyOf`/`oneOf`/`not`) is
 //!   anchored at the value; `required`, `minProperties` and `maxProperties` at the object;
+//!   whatever fails inside an `allOf`/`anyOf`/`oneOf`/`not` branch, a property's bound
+//!   included, at the value the branch applies to;
 //! - an item of an `x-kubernetes-list-type: map` list is correlated with the old item that has
 //!   the same map keys, wherever it was; items of other lists are not correlated, so a failure
 //!   inside one is kept only while the whole list is unchanged;
@@ -99,9 +101,10 @@ fn map_key<'a>(item: &'a Value, keys: &[String]) -> Option<Vec<&'a Value>> {
     };
     keys.iter()
         .map(|k| {
-            fields.get(k).map(bare).filter(|v| {
-                matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_))
-            })
+            fields
+                .get(k)
+                .map(bare)
+                .filter(|v| matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_)))
         })
         .collect()
 }
@@ -221,7 +224,8 @@ mod tests {
             "required": ["model"],
             "properties": {"model": {"type": "string"}, "replicas": {"type": "integer"}},
         }));
-        let spec = |replicas: u32| json!({"metadata": {"name": "a"}, "spec": {"replicas": replicas}});
+        let spec =
+            |replicas: u32| json!({"metadata": {"name": "a"}, "spec": {"replicas": replicas}});
         assert!(reported(&schema, spec(1), spec(1)).is_empty());
         let mut labelled = spec(1);
         labelled["metadata"]["labels"] = json!({"team": "a"});
@@ -242,9 +246,7 @@ mod tests {
             "hosts": {"type": "array", "items": {"type": "string", "maxLength": 3}},
             "image": {"type": "string"},
         }}));
-        let spec = |hosts: Json, image: &str| {
-            json!({"metadata": {"name": "a"}, "spec": {"hosts": hosts, "image": image}})
-        };
+        let spec = |hosts: Json, image: &str| json!({"metadata": {"name": "a"}, "spec": {"hosts": hosts, "image": image}});
         assert!(
             reported(
                 &schema,
@@ -292,6 +294,33 @@ mod tests {
             reported(&schema, old, added),
             ["spec.ports[1].port: must be at most 1024, got 5432"],
             "a new item has no old value"
+        );
+    }
+
+    #[test]
+    fn a_combinator_is_ratcheted_at_the_value_it_applies_to() {
+        // As the apiserver does: nothing inside a branch correlates, not even a property.
+        let bounded_in_all_of = schema(json!({
+            "type": "object",
+            "properties": {"replicas": {"type": "integer"}, "image": {"type": "string"}},
+            "allOf": [{"properties": {"replicas": {"maximum": 3}}}],
+        }));
+        let mut labelled = replicas(5, "v1");
+        labelled["metadata"]["labels"] = json!({"team": "a"});
+        assert!(reported(&bounded_in_all_of, replicas(5, "v1"), labelled).is_empty());
+        assert_eq!(
+            reported(&bounded_in_all_of, replicas(5, "v1"), replicas(5, "v2")),
+            ["spec.replicas: must be at most 3, got 5"],
+            "spec changed"
+        );
+        let image_any_of = schema(json!({"type": "object", "properties": {
+            "replicas": {"type": "integer"},
+            "image": {"type": "string", "anyOf": [{"pattern": "^y"}]},
+        }}));
+        assert!(reported(&image_any_of, replicas(5, "v1"), replicas(6, "v1")).is_empty());
+        assert_eq!(
+            reported(&image_any_of, replicas(5, "v1"), replicas(5, "v2")),
+            ["spec.image: must match at least one schema in anyOf, but matches none"]
         );
     }
 

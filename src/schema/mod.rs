@@ -173,9 +173,9 @@ fn resource_shape(token: &str, kinds: &[crd::KindTypes]) -> Shape {
             status: any.clone(),
         },
         "aiservice:apiextensions:CustomResource" => Shape {
-            description: "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment.",
+            description: "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment. Also a built-in object of the core group (`apiVersion: v1`), such as the Namespace other objects go into.",
             inputs: json!({
-                "apiVersion": {"type": "string", "description": "The API version of the custom resource, `<group>/<version>`, such as `ai.example.com/v1`."},
+                "apiVersion": {"type": "string", "description": "The API version of the custom resource, `<group>/<version>`, such as `ai.example.com/v1`; or `v1` for a core object such as a Namespace."},
                 "kind": {"type": "string", "description": "The kind of the custom resource, such as `ModelServing`."},
             }),
             required_inputs: json!(["apiVersion", "kind"]),

@@ -56,10 +56,7 @@ fn attribute(name: &str) -> attribute_path::Step {
 /// A check failure of `resource_type`'s inputs, worded like the Pulumi side's.
 pub fn check_failure(resource_type: &str, layout: Layout, failure: &CheckFailure) -> Diagnostic {
     at(
-        error(
-            format!("Invalid {resource_type}"),
-            failure.to_string(),
-        ),
+        error(format!("Invalid {resource_type}"), failure.to_string()),
         attribute_path(layout, &failure.path),
     )
 }

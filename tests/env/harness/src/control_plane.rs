@@ -32,6 +32,8 @@ pub struct ControlPlane {
     audit_log: PathBuf,
     server: String,
     components: Vec<Component>,
+    /// How kube-apiserver was started, to start it again after a crash.
+    apiserver: (Vec<String>, Options),
 }
 
 const AUDIT_POLICY: &str = r#"apiVersion: audit.k8s.io/v1
@@ -53,6 +55,7 @@ impl ControlPlane {
             audit_log: dir.join("audit.log"),
             server: String::new(),
             components: Vec::new(),
+            apiserver: (Vec::new(), options),
         };
         let certs = Certs::generate(dir)?;
 
@@ -80,38 +83,40 @@ impl ControlPlane {
         plane.server = format!("https://127.0.0.1:{port}");
         let policy = dir.join("audit-policy.yaml");
         fs::write(&policy, AUDIT_POLICY)?;
+        let apiserver_args = vec![
+            format!("--etcd-servers={etcd_url}"),
+            format!("--secure-port={port}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            format!("--cert-dir={}", dir.join("apiserver-certs").display()),
+            format!("--tls-cert-file={}", certs.serving_cert.display()),
+            format!("--tls-private-key-file={}", certs.serving_key.display()),
+            format!("--client-ca-file={}", certs.ca_cert.display()),
+            format!(
+                "--service-account-key-file={}",
+                certs.service_account_pub.display()
+            ),
+            format!(
+                "--service-account-signing-key-file={}",
+                certs.service_account_key.display()
+            ),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+            "--authorization-mode=Node,RBAC".into(),
+            // Room for a Service per object in the operator benchmark (thousands).
+            "--service-cluster-ip-range=10.0.0.0/16".into(),
+            "--endpoint-reconciler-type=none".into(),
+            format!("--audit-policy-file={}", policy.display()),
+            format!("--audit-log-path={}", plane.audit_log.display()),
+            "--audit-log-format=json".into(),
+            "--audit-log-mode=blocking".into(),
+        ];
         plane.spawn(
             "kube-apiserver",
             &tools.file("kube-apiserver")?,
-            &[
-                format!("--etcd-servers={etcd_url}"),
-                format!("--secure-port={port}"),
-                "--bind-address=127.0.0.1".into(),
-                "--advertise-address=127.0.0.1".into(),
-                format!("--cert-dir={}", dir.join("apiserver-certs").display()),
-                format!("--tls-cert-file={}", certs.serving_cert.display()),
-                format!("--tls-private-key-file={}", certs.serving_key.display()),
-                format!("--client-ca-file={}", certs.ca_cert.display()),
-                format!(
-                    "--service-account-key-file={}",
-                    certs.service_account_pub.display()
-                ),
-                format!(
-                    "--service-account-signing-key-file={}",
-                    certs.service_account_key.display()
-                ),
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
-                "--authorization-mode=Node,RBAC".into(),
-                // Room for a Service per object in the operator benchmark (thousands).
-                "--service-cluster-ip-range=10.0.0.0/16".into(),
-                "--endpoint-reconciler-type=none".into(),
-                format!("--audit-policy-file={}", policy.display()),
-                format!("--audit-log-path={}", plane.audit_log.display()),
-                "--audit-log-format=json".into(),
-                "--audit-log-mode=blocking".into(),
-            ],
+            &apiserver_args,
             options,
         )?;
+        plane.apiserver = (apiserver_args, options);
         plane.write_kubeconfig(&certs)?;
         plane.wait_ready()?;
 
@@ -233,6 +238,28 @@ impl ControlPlane {
                 Ok(ready == "True")
             },
         )
+    }
+
+    /// Kills kube-apiserver outright (SIGKILL), as a crash would: requests in flight get no
+    /// answer. etcd keeps what it committed.
+    pub fn crash_apiserver(&mut self) {
+        if let Some(apiserver) = self
+            .components
+            .iter_mut()
+            .find(|c| c.name == "kube-apiserver")
+        {
+            apiserver.kill();
+        }
+        self.components.retain(|c| c.name != "kube-apiserver");
+    }
+
+    /// Starts kube-apiserver again with the same flags (same port and certificates) and
+    /// waits until it is ready.
+    pub fn restart_apiserver(&mut self) -> Result<()> {
+        let (args, options) = self.apiserver.clone();
+        let program = Tools::get()?.file("kube-apiserver")?;
+        self.spawn("kube-apiserver", &program, &args, options)?;
+        self.wait_ready()
     }
 
     /// Runs `kubectl` against this control plane and fails with its stderr.

@@ -42,7 +42,13 @@ impl PulumiStack {
     /// backend inside it. `our_bins` is put first on `PATH` (the directory of the freshly built
     /// `pulumi-resource-aiservice`).
     pub fn new(env: &TestEnv, program: &Path, our_bins: &Path) -> Result<PulumiStack> {
-        Self::create(env, program, our_bins, None)
+        Self::create(env.kubeconfig(), program, our_bins, None)
+    }
+
+    /// Like [`PulumiStack::new`], on the cluster of `kubeconfig` (a control plane of the
+    /// test's own, which the test may crash and restart).
+    pub fn on_cluster(kubeconfig: &Path, program: &Path, our_bins: &Path) -> Result<PulumiStack> {
+        Self::create(kubeconfig, program, our_bins, None)
     }
 
     /// Like [`PulumiStack::new`], with the generated SDK of the program's language installed
@@ -55,11 +61,11 @@ impl PulumiStack {
         our_bins: &Path,
         sdks: &Sdks,
     ) -> Result<PulumiStack> {
-        Self::create(env, program, our_bins, Some(sdks))
+        Self::create(env.kubeconfig(), program, our_bins, Some(sdks))
     }
 
     fn create(
-        env: &TestEnv,
+        kubeconfig: &Path,
         program: &Path,
         our_bins: &Path,
         sdks: Option<&Sdks>,
@@ -99,7 +105,7 @@ impl PulumiStack {
             ("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true".into()),
             ("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true".into()),
             ("PULUMI_SKIP_CONFIRMATIONS", "true".into()),
-            ("KUBECONFIG", env.kubeconfig().as_os_str().to_owned()),
+            ("KUBECONFIG", kubeconfig.as_os_str().to_owned()),
             ("PATH", tools.path_with(&[our_bins])),
         ];
         let stack = PulumiStack {
