@@ -387,17 +387,17 @@ async fn a_namespace_is_made_with_the_provider_and_a_missing_one_fails_preview()
     let preview = stack.run_ok(&["preview", "--json"]).unwrap();
     assert_eq!(
         step_ops(&steps(&preview.stdout)),
-        ["create settings", "create team-namespace"],
+        ["create model-server", "create team-namespace"],
         "{}",
         preview.stdout
     );
     stack.up().unwrap();
-    let settings: Value = serde_json::from_str(
-        &env.kubectl(&["get", "configmap", "settings", "-n", &team, "-o", "json"])
+    let account: Value = serde_json::from_str(
+        &env.kubectl(&["get", "serviceaccount", "model-server", "-n", &team, "-o", "json"])
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(settings["data"]["model"], "llama");
+    assert_eq!(account["metadata"]["namespace"], team.as_str());
     stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])
