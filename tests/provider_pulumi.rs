@@ -393,8 +393,16 @@ async fn a_namespace_is_made_with_the_provider_and_a_missing_one_fails_preview()
     );
     stack.up().unwrap();
     let account: Value = serde_json::from_str(
-        &env.kubectl(&["get", "serviceaccount", "model-server", "-n", &team, "-o", "json"])
-            .unwrap(),
+        &env.kubectl(&[
+            "get",
+            "serviceaccount",
+            "model-server",
+            "-n",
+            &team,
+            "-o",
+            "json",
+        ])
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(account["metadata"]["namespace"], team.as_str());

@@ -13,6 +13,9 @@
 //!   on it) run with the real `pulumi` CLI and the YAML host: wall time of `pulumi preview`
 //!   (on an empty cluster), `pulumi up --skip-preview` and a second `pulumi preview` (nothing
 //!   to change). Baseline: the same program with 0 custom resources.
+//! - Destroy: `pulumi destroy` of a CRD and 100 custom resources that `pulumi up` made;
+//!   baseline: `kubectl delete --wait` of the same objects (made by `kubectl apply
+//!   --server-side`), the instances and then the CRD; medians of 3 alternating rounds.
 //! - Peak memory: VmHWM (the kernel's peak resident set) of every process running the
 //!   provider binary among pulumi's descendants, read from `/proc` every 5 ms while pulumi runs;
 //!   baseline: the `pulumi` CLI's own VmHWM in the same command. CPU time (utime + stime) of
@@ -63,6 +66,8 @@ struct Cli {
 const COLD_START_TARGET_MS: f64 = 20.0;
 const CHECK_DIFF_TARGET_PER_SEC: f64 = 50_000.0;
 const RSS_TARGET_MB: f64 = 40.0;
+/// Custom resources in the destroy comparison.
+const DESTROY_RESOURCES: usize = 100;
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -394,7 +399,7 @@ fn pulumi_runs(provider: &Path, resources: usize) -> Result<Vec<Row>> {
         "   control plane ready in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    let outcome = (|| -> Result<(Lifecycle, Lifecycle, Measured)> {
+    let outcome = (|| -> Result<(Lifecycle, Lifecycle, Measured, Row)> {
         let baseline = Lifecycle::of(&Stack::new(&plane, provider, &dir, "bench0", 0, &[])?)?;
         let name = format!("bench{resources}");
         let many = Lifecycle::of(&Stack::new(&plane, provider, &dir, &name, resources, &[])?)?;
@@ -403,11 +408,12 @@ fn pulumi_runs(provider: &Path, resources: usize) -> Result<Vec<Row>> {
         let name = format!("nockpt{resources}");
         let skip = [("PULUMI_SKIP_CHECKPOINTS", "true")];
         let up_unsaved = Stack::new(&plane, provider, &dir, &name, resources, &skip)?.up()?;
-        Ok((baseline, many, up_unsaved))
+        let destroy = destroy_runs(&plane, provider, &dir, DESTROY_RESOURCES)?;
+        Ok((baseline, many, up_unsaved, destroy))
     })();
     drop(plane);
     let _ = std::fs::remove_dir_all(&dir);
-    let (baseline, many, up_unsaved) = outcome?;
+    let (baseline, many, up_unsaved, destroy) = outcome?;
 
     let wall = |m: &Measured| m.wall.as_secs_f64();
     let row = |what: &str, m: &Measured, b: &Measured| Row {
@@ -445,6 +451,7 @@ fn pulumi_runs(provider: &Path, resources: usize) -> Result<Vec<Row>> {
             &many.preview_again,
             &baseline.preview_again,
         ),
+        destroy,
         Row {
             figure: format!("provider peak RSS, {resources} CRs"),
             measured: format!("{:.1} MB", mib(peak.provider_kib)),
@@ -588,75 +595,152 @@ impl Lifecycle {
     }
 }
 
-/// One CRD and `resources` instances that depend on it. Each program has its own API group,
-/// so the programs do not share a CRD.
+/// One CRD and `resources` instances of it, as Kubernetes objects: the generated programs'
+/// resources, and what `kubectl` applies and deletes in the destroy comparison. Each program
+/// has its own API group, so the programs do not share a CRD.
+fn crd_and_instances(group: &str, resources: usize) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("modelservings.{group}")},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "modelservings", "singular": "modelserving", "kind": "ModelServing"},
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": {
+                    "type": "object",
+                    "required": ["image"],
+                    "properties": {
+                        "image": {"type": "string"},
+                        "replicas": {"type": "integer", "minimum": 0},
+                        "model": {"type": "object", "properties": {
+                            "name": {"type": "string"}, "revision": {"type": "string"},
+                        }},
+                    },
+                }},
+            }}}],
+        },
+    });
+    let instances = (0..resources)
+        .map(|i| {
+            serde_json::json!({
+                "apiVersion": format!("{group}/v1"),
+                "kind": "ModelServing",
+                "metadata": {"name": format!("model-{i}"), "labels": {"app": format!("model-{i}")}},
+                "spec": {
+                    "image": format!("registry.example.com/models/model-{i}:v1"),
+                    "replicas": i % 4 + 1,
+                    "model": {"name": format!("model-{i}"), "revision": "r1"},
+                },
+            })
+        })
+        .collect();
+    (crd, instances)
+}
+
+/// The Pulumi YAML program of [`crd_and_instances`]: the objects are the resources' properties
+/// (JSON is YAML), each instance depending on the CRD.
 fn program_yaml(name: &str, group: &str, resources: usize) -> String {
+    let (crd, instances) = crd_and_instances(group, resources);
+    let mut crd_inputs = crd;
+    if let Some(fields) = crd_inputs.as_object_mut() {
+        fields.remove("apiVersion");
+        fields.remove("kind");
+    }
     let mut yaml = format!(
-        r#"name: {name}
-runtime: yaml
-description: A CRD and {resources} custom resources (generated by aiservice-bench).
-resources:
-  crd:
-    type: aiservice:apiextensions/v1:CustomResourceDefinition
-    properties:
-      spec:
-        group: {group}
-        scope: Namespaced
-        names:
-          plural: modelservings
-          singular: modelserving
-          kind: ModelServing
-        versions:
-          - name: v1
-            served: true
-            storage: true
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec:
-                    type: object
-                    required: [image]
-                    properties:
-                      image:
-                        type: string
-                      replicas:
-                        type: integer
-                        minimum: 0
-                      model:
-                        type: object
-                        properties:
-                          name:
-                            type: string
-                          revision:
-                            type: string
-"#
+        "name: {name}\nruntime: yaml\ndescription: A CRD and {resources} custom resources (generated by aiservice-bench).\nresources:\n  crd:\n    type: aiservice:apiextensions/v1:CustomResourceDefinition\n    properties: {crd_inputs}\n"
     );
-    for i in 0..resources {
+    for (i, instance) in instances.iter().enumerate() {
         yaml.push_str(&format!(
-            r#"  ms-{i}:
-    type: aiservice:apiextensions:CustomResource
-    properties:
-      apiVersion: {group}/v1
-      kind: ModelServing
-      metadata:
-        name: model-{i}
-        labels:
-          app: model-{i}
-      spec:
-        image: registry.example.com/models/model-{i}:v1
-        replicas: {replicas}
-        model:
-          name: model-{i}
-          revision: r1
-    options:
-      dependsOn:
-        - ${{crd}}
-"#,
-            replicas = i % 4 + 1
+            "  ms-{i}:\n    type: aiservice:apiextensions:CustomResource\n    properties: {instance}\n    options:\n      dependsOn:\n        - ${{crd}}\n"
         ));
     }
     yaml
+}
+
+// ---------------------------------------------------------------------------------------
+// Destroy against `kubectl delete` of the same objects
+
+/// Rounds of the destroy comparison, alternating the two tools; medians are reported.
+const DESTROY_ROUNDS: usize = 3;
+
+/// `pulumi destroy` of a CRD and `resources` custom resources made by `pulumi up`, against
+/// `kubectl delete --wait` of the same objects made by `kubectl apply --server-side`, in
+/// alternating rounds on the same control plane.
+fn destroy_runs(
+    plane: &ControlPlane,
+    provider: &Path,
+    dir: &Path,
+    resources: usize,
+) -> Result<Row> {
+    let mut ours = Vec::new();
+    let mut kubectl = Vec::new();
+    for round in 0..DESTROY_ROUNDS {
+        let stack = Stack::new(
+            plane,
+            provider,
+            dir,
+            &format!("destroy{round}"),
+            resources,
+            &[],
+        )?;
+        stack.up()?;
+        ours.push(stack.run(&["destroy", "--yes", "--skip-preview"])?.wall);
+
+        let group = format!("kubectl{round}.example.com");
+        let (crd, instances) = crd_and_instances(&group, resources);
+        let crd_file = dir.join(format!("kubectl{round}-crd.json"));
+        let instances_file = dir.join(format!("kubectl{round}-instances.json"));
+        std::fs::write(&crd_file, crd.to_string())?;
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": instances});
+        std::fs::write(&instances_file, list.to_string())?;
+        let path = |p: &Path| p.display().to_string();
+        plane.kubectl(&["apply", "--server-side", "-f", &path(&crd_file)])?;
+        plane.kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "-f",
+            &path(&crd_file),
+        ])?;
+        plane.kubectl(&[
+            "apply",
+            "--server-side",
+            "-n",
+            "default",
+            "-f",
+            &path(&instances_file),
+        ])?;
+        let started = Instant::now();
+        plane.kubectl(&[
+            "delete",
+            "--wait",
+            "-n",
+            "default",
+            "-f",
+            &path(&instances_file),
+        ])?;
+        plane.kubectl(&["delete", "--wait", "-f", &path(&crd_file)])?;
+        let took = started.elapsed();
+        eprintln!(
+            "   {resources:>4} CRs  kubectl delete --wait (instances, then the CRD) {:>6.2} s wall",
+            took.as_secs_f64()
+        );
+        kubectl.push(took);
+    }
+    let (ours, kubectl) = (
+        Stats::of(&ours).median / 1e3,
+        Stats::of(&kubectl).median / 1e3,
+    );
+    Ok(Row {
+        figure: format!("pulumi destroy, {resources} CRs + CRD (median of {DESTROY_ROUNDS})"),
+        measured: format!("{ours:.2} s"),
+        target: "-".into(),
+        meets: None,
+        baseline: format!("kubectl delete --wait, same objects {kubectl:.2} s"),
+        ratio: ours / kubectl,
+    })
 }
 
 /// Runs `pulumi ARGS...` in `program`, sampling the memory of pulumi and of every process
