@@ -251,6 +251,7 @@ fn check_diff(c: &mut Criterion) {
         cancel: CancellationToken::new(),
         progress: Arc::new(Silent),
         timeout: None,
+        owner: None,
     };
 
     // The rule is really evaluated: breaking it fails Check.

@@ -16,9 +16,9 @@ use crate::proto::pulumirpc::resource_provider_server::ResourceProviderServer;
 #[derive(Debug, Default, PartialEq)]
 pub struct PluginArgs {
     pub engine_address: Option<String>,
-    /// `-v=N`: 0 warnings only, higher is chattier.
+    /// `-v=N`: 0 warnings only, higher is chattier. (`--logtostderr` needs no handling: the
+    /// provider always logs to stderr, which the engine records.)
     pub verbosity: u8,
-    pub log_to_stderr: bool,
 }
 
 impl PluginArgs {
@@ -31,29 +31,37 @@ impl PluginArgs {
                 parsed.engine_address = Some(arg);
             } else if let Some(level) = flag.strip_prefix("v=") {
                 parsed.verbosity = level.parse().unwrap_or(0);
-            } else if flag == "logtostderr" || flag == "logtostderr=true" {
-                parsed.log_to_stderr = true;
             }
         }
         parsed
     }
 
-    fn log_filter(&self) -> &'static str {
-        match (self.log_to_stderr, self.verbosity) {
-            (_, 0) => "warn",
-            (_, 1..=5) => "info",
-            (_, 6..=8) => "debug",
-            _ => "trace",
+    /// The log filter: `AISERVICE_LOG` when set (as for the Terraform provider), else the
+    /// engine's verbosity, which reaches plugins only with `pulumi --logflow`. Other crates
+    /// (tonic, hyper) stay at info: at trace they drown what the provider says.
+    fn log_filter(&self, from_env: Option<String>) -> String {
+        if let Some(filter) = from_env.filter(|f| !f.is_empty()) {
+            return filter;
         }
+        match self.verbosity {
+            0 => "warn",
+            1..=5 => "info",
+            6..=8 => "info,aiservice=debug",
+            _ => "info,aiservice=trace",
+        }
+        .to_string()
     }
 }
 
 /// Serves the provider until the engine closes it: listens on an OS-assigned loopback port,
 /// prints only that port and a newline on stdout, and logs to stderr.
 pub async fn serve(args: PluginArgs) -> std::io::Result<()> {
+    let filter = args.log_filter(std::env::var("AISERVICE_LOG").ok());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(args.log_filter()))
+        // The engine records stderr in its own log: no terminal colours.
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .try_init()
         .ok();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -109,7 +117,8 @@ mod tests {
             ["--logtostderr", "-v=9", "--tracing=x", "127.0.0.1:1234"].map(String::from),
         );
         assert_eq!(args.engine_address.as_deref(), Some("127.0.0.1:1234"));
-        assert_eq!((args.verbosity, args.log_to_stderr), (9, true));
-        assert_eq!(args.log_filter(), "trace");
+        assert_eq!(args.verbosity, 9);
+        assert_eq!(args.log_filter(None), "info,aiservice=trace");
+        assert_eq!(args.log_filter(Some("debug".into())), "debug");
     }
 }

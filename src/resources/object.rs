@@ -574,9 +574,10 @@ fn import_inputs(live: &Object) -> Object {
         metadata
             .retain(|k, _| matches!(k.as_str(), "name" | "namespace" | "labels" | "annotations"));
         // kubectl's copy of what it last applied would pin a stale duplicate of the object in
-        // the program.
+        // the program; the creator's identity is the provider's to write, not the program's.
         if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
             annotations.remove(KUBECTL_LAST_APPLIED);
+            annotations.remove(ownership::OWNER_ANNOTATION);
             if annotations.is_empty() {
                 metadata.remove("annotations");
             }
@@ -615,7 +616,10 @@ mod tests {
                 "uid": "0b1c",
                 "resourceVersion": "12",
                 "managedFields": [],
-                "annotations": {KUBECTL_LAST_APPLIED: "{}"},
+                "annotations": {
+                    KUBECTL_LAST_APPLIED: "{}",
+                    ownership::OWNER_ANNOTATION: "urn:pulumi:other::p::t::a",
+                },
             },
             "spec": {"replicas": 2},
             "status": {"ready": true},
