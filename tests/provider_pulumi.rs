@@ -6,7 +6,9 @@
 mod common;
 
 use aiservice_testenv::{AuditLog, PulumiOutput, PulumiStack, TestEnv, object_ref};
-use common::{assert_planned_update, install_crds, live, our_bins, repo, step_ops, steps};
+use common::{
+    assert_planned_update, install_crds, live, our_bins, repo, stack_in_own_group, step_ops, steps,
+};
 use serde_json::Value;
 
 /// Writes (not dry-runs) the apiserver audited after event `start` that touch `group`'s CRDs
@@ -151,17 +153,7 @@ fn assert_preview_shows(preview: &PulumiOutput, problems: &[String]) {
 async fn preview_shows_each_broken_constraint_of_the_planned_crd_and_writes_nothing() {
     let env = TestEnv::new("e2e-invalid").await.unwrap();
     let audit = env.audit_log().unwrap();
-    let group = format!("{}.example.com", env.namespace);
-    let stack = PulumiStack::new(
-        &env,
-        &repo("tests/programs/modelserving-invalid"),
-        our_bins(),
-    )
-    .unwrap();
-    stack.run_ok(&["config", "set", "group", &group]).unwrap();
-    stack
-        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
-        .unwrap();
+    let (stack, group) = stack_in_own_group(&env, "tests/programs/modelserving-invalid");
 
     let start = audit.events().unwrap().len();
     // Type, required, enum, bound and pattern in one preview: the path and the value written.
@@ -286,17 +278,7 @@ async fn pulumi_import_of_a_kubectl_object_generates_a_program_that_previews_cle
 #[tokio::test]
 async fn a_tightened_crd_lets_unchanged_values_be_and_validates_changed_ones() {
     let env = TestEnv::new("e2e-ratchet").await.unwrap();
-    let group = format!("{}.example.com", env.namespace);
-    let stack = PulumiStack::new(
-        &env,
-        &repo("tests/programs/modelserving-ratchet"),
-        our_bins(),
-    )
-    .unwrap();
-    stack.run_ok(&["config", "set", "group", &group]).unwrap();
-    stack
-        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
-        .unwrap();
+    let (stack, group) = stack_in_own_group(&env, "tests/programs/modelserving-ratchet");
     stack.up().unwrap();
 
     // At most 3 under 5 replicas: only the CRD changes.

@@ -63,14 +63,18 @@ impl Shape for CustomResource {
             return Ok(());
         };
         let Some((group, version)) = api_version.split_once('/') else {
-            // The core group (`v1`: Namespace, ConfigMap, ...): no CRD adds to it, so a kind
-            // the cluster does not serve there never will be.
-            if ctx.kube.discover(&api_version, &kind).await?.is_none() {
+            if api_version != "v1" {
+                failures.push(CheckFailure::new(
+                    PropertyPath::dotted("apiVersion"),
+                    format!(
+                        "expected <group>/<version> of a custom resource, or v1 for a core object such as a Namespace, got {api_version:?}"
+                    ),
+                ));
+            } else if ctx.kube.discover(&api_version, &kind).await?.is_none() {
+                // No CRD adds to the core group: a kind it lacks now it will always lack.
                 failures.push(CheckFailure::new(
                     PropertyPath::dotted("kind"),
-                    format!(
-                        "the cluster serves no kind {kind:?} in {api_version:?}; a custom resource's apiVersion is <group>/<version>, such as \"ai.example.com/v1\""
-                    ),
+                    format!("the cluster serves no core kind {kind:?} in v1"),
                 ));
             }
             return Ok(());

@@ -94,3 +94,16 @@ pub fn assert_planned_update(stack: &PulumiStack, resource: &str, fields: &[&str
     let changed: Vec<&String> = update["detailedDiff"].as_object().unwrap().keys().collect();
     assert_eq!(changed, fields, "{update}");
 }
+
+/// A stack of the program `program` (relative to the repository) whose API group and
+/// namespace are the test's own: its `group` config is `<namespace>.example.com` (the tests of
+/// a binary share a cluster, so CRDs must not collide). Returns the stack and the group.
+pub fn stack_in_own_group(env: &TestEnv, program: &str) -> (PulumiStack, String) {
+    let group = format!("{}.example.com", env.namespace);
+    let stack = PulumiStack::new(env, &repo(program), our_bins()).unwrap();
+    stack.run_ok(&["config", "set", "group", &group]).unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    (stack, group)
+}
