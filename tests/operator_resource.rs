@@ -1,20 +1,20 @@
 //! `aiservice:index:Operator` through the real `pulumi` CLI and YAML host: `up` installs the
 //! whole bundle and waits for the operator Deployment (its pod made Ready by kwok), a second
 //! preview has no changes, a replica change is a one-field update, and `destroy` removes every
-//! object of the bundle. Its own test binary: the bundle's CRDs and cluster role are
-//! cluster-wide.
+//! object of the bundle it created, leaving the namespace that existed before; a CRD of the
+//! bundle that another tool installed makes preview refuse the install. Its own test binary:
+//! the bundle's CRDs and cluster role are cluster-wide.
 
 mod common;
 
 use aiservice_testenv::{PulumiStack, TestEnv};
-use common::{assert_gone, assert_planned_update, our_bins, repo};
+use common::{assert_gone, assert_planned_update, install_crds, our_bins, repo};
 use serde_json::Value;
 
-/// Cluster-scoped objects of the bundle (and its namespace), as `kubectl get` names them.
-const CLUSTER_OBJECTS: [&str; 5] = [
+/// Cluster-scoped objects of the bundle, as `kubectl get` names them.
+const CLUSTER_OBJECTS: [&str; 4] = [
     "crd/aiservices.stable.example.com",
     "crd/modelservings.ai.example.com",
-    "namespace/aiservice-system",
     "clusterrole/aiservice-operator",
     "clusterrolebinding/aiservice-operator",
 ];
@@ -40,6 +40,9 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     let stack = PulumiStack::new(&env, &repo("sdk-examples/yaml/operator"), our_bins()).unwrap();
     stack
         .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    // The operator goes into a namespace that exists already: used, never owned.
+    env.kubectl(&["create", "namespace", "aiservice-system"])
         .unwrap();
 
     stack.up().unwrap();
@@ -70,4 +73,20 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     for object in CLUSTER_OBJECTS {
         assert_gone(&env, object);
     }
+    env.kubectl(&["get", "namespace", "aiservice-system"])
+        .unwrap();
+
+    // One of the bundle's CRDs installed by another tool: the install is refused in preview,
+    // naming it, rather than taken over (and deleted by a later destroy).
+    install_crds(&env, "schema/crds/aiservices.stable.example.com.yaml");
+    let refused = stack.run(&["preview"]).unwrap();
+    let said = format!("{}{}", refused.stdout, refused.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        !refused.success
+            && said.contains("CustomResourceDefinition aiservices.stable.example.com already exists and was not created by this resource (no creator recorded; field managers: kubectl (Apply)"),
+        "{said}"
+    );
 }

@@ -217,18 +217,26 @@ async fn install(
         let target = object_ref(ctx, object).await?;
         let mut desired = object.clone();
         ownership::stamp(&mut desired, ctx.owner.as_deref());
-        if !creating {
-            ctx.kube
-                .apply(&target, &desired, ApplyOptions::default())
-                .await?;
-        } else if object["kind"] == "Namespace" && ctx.kube.get(&target).await?.is_some() {
+        let shared_namespace = object["kind"] == "Namespace"
+            && ctx
+                .kube
+                .get(&target)
+                .await?
+                .is_some_and(|live| !ownership::created_by(&live, ctx.owner.as_deref()));
+        if shared_namespace {
+            // Someone else's namespace: used, never stamped as this resource's (its destroy
+            // would then delete it).
             ctx.progress
                 .info(&format!("using the existing {}", target.describe()));
-        } else {
+        } else if creating {
             ownership::create_owned(ctx, &target, &desired, ApplyOptions::default(), || {
                 target.id()
             })
             .await?;
+        } else {
+            ctx.kube
+                .apply(&target, &desired, ApplyOptions::default())
+                .await?;
         }
         let rule: Option<fn(&Json) -> Readiness> = match object["kind"].as_str() {
             Some("CustomResourceDefinition") => Some(Crd::readiness),
@@ -338,9 +346,7 @@ impl Resource for Operator {
             let Some(live) = ctx.kube.get(&target).await? else {
                 continue;
             };
-            let annotations = &live["metadata"]["annotations"];
-            let owner = annotations[ownership::OWNER_ANNOTATION].as_str();
-            if owner.is_none() || owner != ctx.owner.as_deref() {
+            if !ownership::created_by(&live, ctx.owner.as_deref()) {
                 ctx.progress.info(&format!(
                     "leaving {} in place: this resource did not create it",
                     target.describe()

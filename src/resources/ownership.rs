@@ -49,9 +49,7 @@ pub async fn create_owned(
         Created::New(created) => return Ok(created),
         Created::Exists(live) => live,
     };
-    let owner = live["metadata"]["annotations"][OWNER_ANNOTATION].as_str();
-    let ours = owner.is_some() && owner == ctx.owner.as_deref();
-    if ours {
+    if created_by(&live, ctx.owner.as_deref()) {
         ctx.progress.info(&format!(
             "{} exists from an earlier, interrupted create of this resource: taking it up",
             object.describe()
@@ -74,6 +72,13 @@ pub async fn create_owned(
         });
     }
     Ok(ctx.kube.apply(object, desired, options).await?)
+}
+
+/// Whether the live object records `owner` (a resource's identity) as its creator. Without an
+/// identity nothing is one's own.
+pub fn created_by(live: &Json, owner: Option<&str>) -> bool {
+    let creator = live["metadata"]["annotations"][OWNER_ANNOTATION].as_str();
+    creator.is_some() && creator == owner
 }
 
 /// Who made an existing object and who manages its fields, for the user.
@@ -156,6 +161,16 @@ mod tests {
         let mut untouched = serde_json::json!({"metadata": {"name": "a"}});
         stamp(&mut untouched, None);
         assert_eq!(untouched, serde_json::json!({"metadata": {"name": "a"}}));
+    }
+
+    #[test]
+    fn only_the_recorded_creator_owns_an_object() {
+        let live = serde_json::json!({"metadata": {"annotations": {OWNER_ANNOTATION: "urn:a"}}});
+        assert!(created_by(&live, Some("urn:a")));
+        assert!(!created_by(&live, Some("urn:b")));
+        // Terraform has no identity: nothing is its own, not even an unstamped object.
+        assert!(!created_by(&live, None));
+        assert!(!created_by(&serde_json::json!({"metadata": {}}), None));
     }
 
     #[test]
