@@ -7,7 +7,8 @@
 //!   of the new name fails and says to alias it); with the alias it is neither replaced nor
 //!   deleted;
 //! - an object that took the name of a managed one (deleted and created again by hand) is left
-//!   alone by the destroy, which deletes with foreground propagation on request;
+//!   alone by the destroy; the `aiservice.example.com/adopt` annotation takes it over on
+//!   purpose; the CRD is deleted with foreground propagation on request;
 //! - the apiserver killed during an `up` of a CRD and 60 custom resources: the rerun adopts
 //!   what the interrupted `up` created (its own objects, recognised by their owner
 //!   annotation), ends with exactly 60 objects, and refresh and preview are clean; the destroy
@@ -160,6 +161,30 @@ async fn a_second_stack_or_a_renamed_resource_never_takes_over_or_deletes_object
         text(&destroy_widget)
     );
     assert_eq!(uid(&env, &widget), by_hand_uid);
+
+    // Taking an object over is an explicit opt-in: with the annotation, the create applies
+    // onto the hand-made widget (same uid); the fields kubectl set are taken with patchForce,
+    // so the program's values win; and it is this resource's from then on.
+    stack
+        .edit(
+            "Pulumi.yaml",
+            "      metadata:\n        name: small\n",
+            "      metadata:\n        name: small\n        annotations:\n          aiservice.example.com/adopt: \"true\"\n          pulumi.com/patchForce: \"true\"\n",
+        )
+        .unwrap();
+    let adopted = stack.up().unwrap();
+    assert!(
+        text(&adopted).contains("already exists (no creator recorded; field managers: kubectl-create (Update)): taking it over"),
+        "{}",
+        text(&adopted)
+    );
+    assert_eq!(uid(&env, &widget), by_hand_uid);
+    assert_eq!(
+        env.kubectl(&["get", &widget, "-o", "jsonpath={.spec.size}"])
+            .unwrap(),
+        "1"
+    );
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
 
     // The CRD asks for foreground propagation: the destroy waits for the garbage collector
     // and the apiserver's cleanup of its instances, and the CRD is gone.

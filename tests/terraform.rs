@@ -186,6 +186,30 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
         live(&env, &crd, "example-model-serving")["metadata"]["uid"],
         created["metadata"]["uid"]
     );
+    // Taking them over is an explicit opt-in per resource: with the annotation, the plan
+    // shows the creates (which would apply onto the existing objects).
+    for (from, to) in [
+        (
+            format!("metadata = {{ name = \"{crd}\" }}"),
+            format!("metadata = {{ name = \"{crd}\", annotations = {{ \"aiservice.example.com/adopt\" = \"true\" }} }}"),
+        ),
+        (
+            "metadata   = { name = \"example-model-serving\" }".to_string(),
+            "metadata   = { name = \"example-model-serving\", annotations = { \"aiservice.example.com/adopt\" = \"true\" } }".to_string(),
+        ),
+    ] {
+        second.edit("main.tf", &from, &to).unwrap();
+    }
+    let adopting_plan = second.plan(&[]).unwrap();
+    assert_no_crash(&adopting_plan);
+    assert!(
+        adopting_plan.code == 2
+            && adopting_plan
+                .stdout
+                .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        adopting_plan.text()
+    );
     drop(second);
 
     let update = config.plan(&["-var", "replicas=5"]).unwrap();
