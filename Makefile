@@ -65,8 +65,8 @@ fuzz:
 	  cargo +nightly fuzz run decode_struct -- -max_total_time=60
 
 ## Benchmarks (never part of `make test`): the provider's cold start, Check+Diff throughput
-## (criterion, benches/check_diff.rs) and `pulumi preview`/`up` of 500 custom resources with
-## the provider's peak memory; the operator's scaling decisions per second (criterion,
+## (criterion, benches/check_diff.rs), `pulumi preview`/`up` of 500 custom resources with
+## the provider's peak memory and `pulumi destroy` of 100 against `kubectl delete --wait`; the operator's scaling decisions per second (criterion,
 ## benches/scaling_decision.rs) and its initial sync and memory with 1,000 and 2,000
 ## AIServices on kwok (memory at 10,000 extrapolated), each against a control plane of its
 ## own. Ends with one table: each figure, its target, a baseline measured in the same run and
