@@ -528,14 +528,17 @@ fn same_identity(old_outputs: &Object, news: &Object) -> bool {
     }
 }
 
+/// The annotation `key`, looked up field by field rather than by a `PropertyPath` (which
+/// allocates its segments): every Check reads annotations.
 pub(super) fn annotation<'a>(inputs: &'a Object, key: &str) -> Option<&'a str> {
-    match inputs
-        .get("metadata")?
-        .get(&PropertyPath::root().key("annotations").key(key).0)?
-    {
-        Value::String(s) => Some(s),
+    // `get(&[])` is the value itself, seen through a secret as a path lookup sees it.
+    let field = |value: &'a Value, key: &str| match value.get(&[])? {
+        Value::Object(fields) => fields.get(key),
         _ => None,
-    }
+    };
+    field(field(inputs.get("metadata")?, "annotations")?, key)?
+        .get(&[])?
+        .as_str()
 }
 
 fn object_of(json: &serde_json::Value) -> Object {

@@ -709,13 +709,16 @@ fn check_combinators(
         check(schema, value, path, branch, failures);
     }
     // The apiserver correlates nothing inside a branch: what fails there, even a property of
-    // the branch, is the failure of the value the branch applies to.
-    let at_node = anchor(path);
-    for ratchet in failures[before..]
-        .iter_mut()
-        .filter_map(|f| f.ratchet.as_mut())
-    {
-        ratchet.clone_from(&at_node);
+    // the branch, is the failure of the value the branch applies to. The anchor is built only
+    // when a branch failed: this runs at every node of every Check, and allocates.
+    if failures.len() > before {
+        let at_node = anchor(path);
+        for ratchet in failures[before..]
+            .iter_mut()
+            .filter_map(|f| f.ratchet.as_mut())
+        {
+            ratchet.clone_from(&at_node);
+        }
     }
     if let Some(any) = branches("anyOf")
         && !any.is_empty()
