@@ -8,7 +8,9 @@
 mod common;
 
 use aiservice_testenv::{PulumiStack, TestEnv};
-use common::{assert_gone, assert_planned_update, install_crds, our_bins, repo};
+use common::{
+    assert_gone, assert_planned_update, assert_pulumi_fails_saying, install_crds, our_bins, repo,
+};
 use serde_json::Value;
 
 /// Cluster-scoped objects of the bundle, as `kubectl get` names them.
@@ -79,14 +81,10 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     // One of the bundle's CRDs installed by another tool: the install is refused in preview,
     // naming it, rather than taken over (and deleted by a later destroy).
     install_crds(&env, "schema/crds/aiservices.stable.example.com.yaml");
-    let refused = stack.run(&["preview"]).unwrap();
-    let said = format!("{}{}", refused.stdout, refused.stderr)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        !refused.success
-            && said.contains("CustomResourceDefinition aiservices.stable.example.com already exists and was not created by this resource (no creator recorded; field managers: kubectl (Apply)"),
-        "{said}"
+    assert_pulumi_fails_saying(
+        &stack.run(&["preview"]).unwrap(),
+        &[
+            "CustomResourceDefinition aiservices.stable.example.com already exists and was not created by this resource (no creator recorded; field managers: kubectl (Apply)",
+        ],
     );
 }

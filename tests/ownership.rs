@@ -18,22 +18,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aiservice_testenv::{ControlPlane, Options, PulumiOutput, PulumiStack, TestEnv};
-use common::{assert_gone, our_bins, repo, step_ops, steps};
-
-/// Both streams of a pulumi command, for assertions.
-fn text(out: &PulumiOutput) -> String {
-    format!("{}\n{}", out.stdout, out.stderr)
-}
-
-fn assert_failed_saying(out: &PulumiOutput, words: &[&str]) {
-    assert!(!out.success, "expected a failure:\n{}", text(out));
-    // The CLI wraps long messages: compare with runs of whitespace as one space.
-    let said = text(out).split_whitespace().collect::<Vec<_>>().join(" ");
-    for word in words {
-        assert!(said.contains(word), "expected {word:?} in:\n{}", text(out));
-    }
-}
+use aiservice_testenv::{ControlPlane, Options, PulumiStack, TestEnv};
+use common::{assert_gone, assert_pulumi_fails_saying, our_bins, repo, step_ops, steps};
 
 fn uid(env: &TestEnv, object: &str) -> String {
     env.kubectl(&["get", object, "-o", "jsonpath={.metadata.uid}"])
@@ -77,8 +63,8 @@ async fn a_second_stack_or_a_renamed_resource_never_takes_over_or_deletes_object
         "aiservice.example.com/adopt: \"true\"".to_string(),
     ];
     let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
-    assert_failed_saying(&stack.run(&["preview"]).unwrap(), &expected);
-    assert_failed_saying(
+    assert_pulumi_fails_saying(&stack.run(&["preview"]).unwrap(), &expected);
+    assert_pulumi_fails_saying(
         &stack.run(&["up", "--yes", "--skip-preview"]).unwrap(),
         &expected,
     );
@@ -102,8 +88,8 @@ async fn a_second_stack_or_a_renamed_resource_never_takes_over_or_deletes_object
         "already exists and was not created by this resource (created by urn:pulumi:test::ownership::aiservice:apiextensions:CustomResource::small",
         "give it an alias of its old name",
     ];
-    assert_failed_saying(&stack.run(&["preview"]).unwrap(), &rename_says);
-    assert_failed_saying(
+    assert_pulumi_fails_saying(&stack.run(&["preview"]).unwrap(), &rename_says);
+    assert_pulumi_fails_saying(
         &stack.run(&["up", "--yes", "--skip-preview"]).unwrap(),
         &rename_says,
     );
@@ -156,9 +142,11 @@ async fn a_second_stack_or_a_renamed_resource_never_takes_over_or_deletes_object
         ])
         .unwrap();
     assert!(
-        text(&destroy_widget).contains("is another object than the one this resource created"),
+        destroy_widget
+            .text()
+            .contains("is another object than the one this resource created"),
         "{}",
-        text(&destroy_widget)
+        destroy_widget.text()
     );
     assert_eq!(uid(&env, &widget), by_hand_uid);
 
@@ -174,9 +162,9 @@ async fn a_second_stack_or_a_renamed_resource_never_takes_over_or_deletes_object
         .unwrap();
     let adopted = stack.up().unwrap();
     assert!(
-        text(&adopted).contains("already exists (no creator recorded; field managers: kubectl-create (Update)): taking it over"),
+        adopted.text().contains("already exists (no creator recorded; field managers: kubectl-create (Update)): taking it over"),
         "{}",
-        text(&adopted)
+        adopted.text()
     );
     assert_eq!(uid(&env, &widget), by_hand_uid);
     assert_eq!(
@@ -267,7 +255,7 @@ fn an_up_interrupted_by_an_apiserver_crash_converges_on_the_rerun() {
     assert!(
         !interrupted.success,
         "the up went on without an apiserver:\n{}",
-        text(&interrupted)
+        interrupted.text()
     );
     plane.restart_apiserver().unwrap();
     let before = count(&plane);

@@ -7,7 +7,8 @@ mod common;
 
 use aiservice_testenv::{AuditLog, PulumiOutput, PulumiStack, TestEnv, object_ref};
 use common::{
-    assert_planned_update, install_crds, live, our_bins, repo, stack_in_own_group, step_ops, steps,
+    assert_planned_update, assert_pulumi_fails_saying, install_crds, live, our_bins, repo,
+    stack_in_own_group, step_ops, steps,
 };
 use serde_json::Value;
 
@@ -350,17 +351,11 @@ async fn a_namespace_is_made_with_the_provider_and_a_missing_one_fails_preview()
             "",
         )
         .unwrap();
-    let missing = stack.run(&["preview"]).unwrap();
-    let said = format!("{}{}", missing.stdout, missing.stderr)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        !missing.success
-            && said.contains(&format!(
-                "metadata.namespace: namespace \"{team}\" does not exist in the cluster and this deployment does not create it"
-            )),
-        "{said}"
+    assert_pulumi_fails_saying(
+        &stack.run(&["preview"]).unwrap(),
+        &[&format!(
+            "metadata.namespace: namespace \"{team}\" does not exist in the cluster and this deployment does not create it"
+        )],
     );
 
     // Made in the same deployment: the preview passes, up makes both, destroy removes both.

@@ -27,6 +27,10 @@ pub use error::KubeError;
 pub use operator_presence::{OPERATOR_LEASE, lease_expired};
 pub use wait::{NotReady, Readiness, condition};
 
+/// Where `kubectl apply` (client-side) records what it applied: a copy of the object that
+/// neither programs nor the operator want.
+pub const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// A connected cluster plus the provider-wide defaults resources apply with.
 pub struct KubeLayer {
     client: Client,

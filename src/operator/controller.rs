@@ -188,7 +188,7 @@ fn slim<S: Served>(object: &mut S) {
     object.managed_fields_mut().clear();
     object
         .annotations_mut()
-        .remove("kubectl.kubernetes.io/last-applied-configuration");
+        .remove(crate::kube::KUBECTL_LAST_APPLIED);
 }
 
 fn memory_key<S: Served>(object: &S) -> String {

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::kube::{ApplyOptions, DeleteOptions, Deleted, ObjectRef, ObjectType, Readiness};
+use crate::kube::{
+    ApplyOptions, DeleteOptions, Deleted, KUBECTL_LAST_APPLIED, ObjectRef, ObjectType, Readiness,
+};
 use crate::resource::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
@@ -17,8 +19,6 @@ use super::{diff, naming, ownership, ratchet};
 const FORCE_ANNOTATION: &str = "pulumi.com/patchForce";
 /// Opts one object out of waiting for readiness.
 const SKIP_AWAIT_ANNOTATION: &str = "pulumi.com/skipAwait";
-/// Where `kubectl apply` (client-side) records what it applied.
-const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// How long a just-established CRD's type may take to appear in discovery.
 const DISCOVERY_GRACE: Duration = Duration::from_secs(10);
 

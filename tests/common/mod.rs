@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aiservice_testenv::{PulumiStack, TestEnv};
+use aiservice_testenv::{PulumiOutput, PulumiStack, TestEnv};
 use serde_json::Value;
 
 /// The directory of the freshly built `pulumi-resource-aiservice`, put first on `PATH` so the
@@ -106,4 +106,14 @@ pub fn stack_in_own_group(env: &TestEnv, program: &str) -> (PulumiStack, String)
         .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
         .unwrap();
     (stack, group)
+}
+
+/// Fails unless the pulumi command failed and its output says each of `words`. The CLI wraps
+/// long messages, so runs of whitespace compare as one space.
+pub fn assert_pulumi_fails_saying(out: &PulumiOutput, words: &[&str]) {
+    assert!(!out.success, "expected a failure:\n{}", out.text());
+    let said = out.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    for word in words {
+        assert!(said.contains(word), "expected {word:?} in:\n{}", out.text());
+    }
 }

@@ -30,6 +30,13 @@ pub struct PulumiOutput {
     pub stderr: String,
 }
 
+impl PulumiOutput {
+    /// Both streams, for assertions and failure messages.
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
 /// A stack of a copy of a program directory, in a work directory removed on drop.
 pub struct PulumiStack {
     work: PathBuf,
