@@ -31,7 +31,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod comparison;
 mod operator_scale;
+mod terraform_compare;
 
 use aiservice_testenv::{ControlPlane, Options, Tools, remove_stale_dirs, tail};
 use anyhow::{Context, Result, bail, ensure};
@@ -58,9 +60,24 @@ struct Cli {
     /// Measure only the operator (skip the provider's figures).
     #[arg(long)]
     operator_only: bool,
-    /// The two numbers of AIServices the operator is measured with.
-    #[arg(long, num_args = 2, default_values_t = [1000, 2000])]
+    /// The numbers of AIServices the operator is measured with.
+    #[arg(long, num_args = 1.., default_values_t = [1000, 10_000])]
     aiservices: Vec<usize>,
+    /// Measure only the Terraform and OpenTofu comparison.
+    #[arg(long)]
+    terraform_only: bool,
+    /// The Terraform provider binary to measure (a release build); unset: skip Terraform.
+    #[arg(long)]
+    terraform_provider: Option<PathBuf>,
+    /// The null providers' directory (target/release of aiservice-null-providers).
+    #[arg(long)]
+    null_providers: Option<PathBuf>,
+    /// The numbers of custom resources in the side-by-side comparisons.
+    #[arg(long, num_args = 1.., default_values_t = [100, 500])]
+    sizes: Vec<usize>,
+    /// Rounds of each side-by-side comparison (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
 }
 
 const COLD_START_TARGET_MS: f64 = 20.0;
@@ -75,8 +92,9 @@ fn main() -> Result<()> {
         .with_context(|| format!("the provider binary {}", cli.provider.display()))?;
     let load_before = load_average();
     let mut rows = Vec::new();
+    let mut comparisons = Vec::new();
 
-    if !cli.operator_only {
+    if !cli.operator_only && !cli.terraform_only {
         eprintln!("== cold start: {} runs", cli.runs);
         rows.push(cold_start(&provider, cli.runs)?);
 
@@ -93,21 +111,38 @@ fn main() -> Result<()> {
         rows.extend(pulumi_runs(&provider, cli.resources)?);
     }
 
-    if let Some(operator) = &cli.operator {
-        let operator = std::fs::canonicalize(operator)
-            .with_context(|| format!("the operator binary {}", operator.display()))?;
-        eprintln!(
-            "== operator: {} and {} AIServices on kwok",
-            cli.aiservices[0], cli.aiservices[1]
-        );
-        rows.extend(operator_scale::operator_runs(
-            &operator,
-            &cli.criterion,
-            [cli.aiservices[0], cli.aiservices[1]],
+    if let Some(terraform_provider) = &cli.terraform_provider
+        && !cli.operator_only
+    {
+        eprintln!("== terraform and opentofu: {:?} custom resources", cli.sizes);
+        comparisons.extend(terraform_compare::terraform_runs(
+            terraform_provider,
+            cli.null_providers.as_deref(),
+            &cli.sizes,
+            cli.rounds,
         )?);
     }
 
-    print_table(&rows, &load_before, &load_average());
+    if let Some(operator) = &cli.operator
+        && !cli.terraform_only
+    {
+        let operator = std::fs::canonicalize(operator)
+            .with_context(|| format!("the operator binary {}", operator.display()))?;
+        eprintln!("== operator: {:?} AIServices on kwok", cli.aiservices);
+        let (compared, other) =
+            operator_scale::operator_runs(&operator, &cli.criterion, &cli.aiservices)?;
+        comparisons.extend(compared);
+        rows.extend(other);
+    }
+
+    let load_after = load_average();
+    println!();
+    println!(
+        "== side by side (release builds; {} cores; load average {load_before} at the start, {load_after} at the end)",
+        cores()
+    );
+    comparison::print(&comparisons);
+    print_table(&rows, &load_before, &load_after);
     Ok(())
 }
 

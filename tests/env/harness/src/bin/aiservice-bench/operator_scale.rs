@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use aiservice_testenv::{ControlPlane, Options, remove_stale_dirs};
 use anyhow::{Context, Result, bail};
 
+use crate::comparison::Comparison;
 use crate::{Row, criterion_per_sec, thousands};
 
 const RSS_AT_10K_TARGET_MB: f64 = 100.0;
@@ -26,7 +27,11 @@ struct Round {
     rss_kib: u64,
 }
 
-pub fn operator_runs(operator: &Path, criterion: &Path, sizes: [usize; 2]) -> Result<Vec<Row>> {
+pub fn operator_runs(
+    operator: &Path,
+    criterion: &Path,
+    sizes: &[usize],
+) -> Result<(Vec<Comparison>, Vec<Row>)> {
     let decide = criterion_per_sec(criterion, "scaling_decision", "decide")?;
     let baseline = criterion_per_sec(criterion, "scaling_decision", "json_round_trip_baseline")?;
     let mut rows = vec![Row {
@@ -96,7 +101,7 @@ pub fn operator_runs(operator: &Path, criterion: &Path, sizes: [usize; 2]) -> Re
         baseline: format!("{:.1} KiB per AIService", per_object_kib),
         ratio: at_10k / idle.rss_kib.max(1) as f64,
     });
-    Ok(rows)
+    Ok((Vec::new(), rows))
 }
 
 /// Creates `objects` AIServices in a fresh namespace, then starts the operator for it and
