@@ -73,11 +73,16 @@ fuzz:
 ## the ratio.
 BENCH_DIR := target/bench
 bench: provision
-	cargo build --release --bin pulumi-resource-aiservice --bin aiservice-operator
+	tests/env/provision pulumi_kubernetes
+	cargo build --release --bin pulumi-resource-aiservice --bin aiservice-operator --bin terraform-provider-aiservice
+	cargo build --release -p aiservice-null-providers
 	cargo build -p aiservice-testenv --bin aiservice-bench
 	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench check_diff
 	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench scaling_decision
 	target/debug/aiservice-bench --provider target/release/pulumi-resource-aiservice \
+	  --pulumi-kubernetes "$$(source tests/env/lib.sh && tool_dir pulumi-kubernetes "$$PULUMI_KUBERNETES_VERSION")/pulumi-resource-kubernetes" \
+	  --null-providers target/release \
+	  --terraform-provider target/release/terraform-provider-aiservice \
 	  --operator target/release/aiservice-operator --criterion $(BENCH_DIR)/criterion
 	@if pgrep -af 'aiservice-bench-[0-9]+(-operator)?/'; then echo "stray benchmark processes left behind (above)"; exit 1; fi
 	@echo "no stray benchmark processes"

@@ -11,6 +11,7 @@ pub mod provider_config;
 pub mod pulumi;
 pub mod resource;
 pub mod resources;
+pub mod rpc_timing;
 pub mod schema;
 pub mod terraform;
 pub mod value;

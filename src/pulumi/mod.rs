@@ -10,7 +10,7 @@ use std::io::Write;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
-use crate::proto::pulumirpc::resource_provider_server::ResourceProviderServer;
+use crate::proto::pulumirpc::resource_provider_server::{ResourceProvider, ResourceProviderServer};
 
 /// What the engine passes on the command line: `[flags] <engine-address>`.
 #[derive(Debug, Default, PartialEq)]
@@ -56,14 +56,17 @@ impl PluginArgs {
 /// Serves the provider until the engine closes it: listens on an OS-assigned loopback port,
 /// prints only that port and a newline on stdout, and logs to stderr.
 pub async fn serve(args: PluginArgs) -> std::io::Result<()> {
-    let filter = args.log_filter(std::env::var("AISERVICE_LOG").ok());
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        // The engine records stderr in its own log: no terminal colours.
-        .with_ansi(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .try_init()
-        .ok();
+    let _timings =
+        crate::rpc_timing::init_logging(&args.log_filter(std::env::var("AISERVICE_LOG").ok()));
+    // Lazy: nothing is dialled before the first log message.
+    let engine = engine_log::EngineLog::connect(args.engine_address.as_deref());
+    serve_provider(provider::Provider::new(engine)).await
+}
+
+/// Serves any `ResourceProvider` the way the engine starts plugins (port line on stdout,
+/// until SIGTERM or SIGINT), each call in an `rpc` span: this provider, and the null
+/// provider that `make bench` measures the engine's floor with.
+pub async fn serve_provider(provider: impl ResourceProvider) -> std::io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     {
@@ -71,11 +74,11 @@ pub async fn serve(args: PluginArgs) -> std::io::Result<()> {
         writeln!(stdout, "{port}")?;
         stdout.flush()?;
     }
-    let engine = engine_log::EngineLog::connect(args.engine_address.as_deref());
-    let service = ResourceProviderServer::new(provider::Provider::new(engine))
+    let service = ResourceProviderServer::new(provider)
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX);
     tonic::transport::Server::builder()
+        .trace_fn(crate::rpc_timing::rpc_span)
         .add_service(service)
         .serve_with_incoming_shutdown(no_delay(listener), shutdown_signal())
         .await

@@ -203,8 +203,8 @@ mod tests {
             .anchor(Some(10.0))
             .target(Target::FasterThanAnchor(3.0));
         assert_eq!(faster.verdict(), "meets target");
-        let unmeasured = Comparison::new("destroy", Unit::Seconds, 3.0)
-            .target(Target::FasterThanAnchor(3.0));
+        let unmeasured =
+            Comparison::new("destroy", Unit::Seconds, 3.0).target(Target::FasterThanAnchor(3.0));
         assert_eq!(unmeasured.verdict(), "no baseline");
         assert_eq!(median_secs(&[3, 1, 2].map(Duration::from_secs)), 2.0);
     }

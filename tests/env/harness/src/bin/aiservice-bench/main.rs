@@ -1,29 +1,21 @@
-//! `make bench`'s driver: measures the provider's cold start and, against a control plane of
-//! its own, `pulumi preview` and `pulumi up` of a program with many custom resources and the
-//! provider's peak memory; then reads criterion's Check+Diff result and prints one summary
-//! table. Every figure is shown next to a baseline measured in the same run, as a ratio.
+//! `make bench`'s driver. It prints two tables:
 //!
-//! - Cold start: median time from spawn until the provider printed its port on stdout, over
-//!   `--runs` starts (after 3 unmeasured ones); baseline: spawning `/bin/true` until it exited,
-//!   interleaved with the provider's starts. `pulumi-resource-aiservice --version` (same
-//!   binary, no async runtime, no listener) is shown too.
-//! - Check+Diff: criterion's median time per Check+Diff (benches/check_diff.rs) as a rate;
-//!   baseline: a JSON round trip of the same object, measured by the same criterion run.
-//! - Pulumi: a generated YAML program (one CRD and `--resources` custom resources that depend
-//!   on it) run with the real `pulumi` CLI and the YAML host: wall time of `pulumi preview`
-//!   (on an empty cluster), `pulumi up --skip-preview` and a second `pulumi preview` (nothing
-//!   to change). Baseline: the same program with 0 custom resources.
-//! - Destroy: `pulumi destroy` of a CRD and 100 custom resources that `pulumi up` made;
-//!   baseline: `kubectl delete --wait` of the same objects (made by `kubectl apply
-//!   --server-side`), the instances and then the CRD; medians of 3 alternating rounds.
-//! - Peak memory: VmHWM (the kernel's peak resident set) of every process running the
-//!   provider binary among pulumi's descendants, read from `/proc` every 5 ms while pulumi runs;
-//!   baseline: the `pulumi` CLI's own VmHWM in the same command. CPU time (utime + stime) of
-//!   the provider, the CLI and the YAML host is sampled the same way and shown per command.
+//! - side by side (`comparison.rs`): each figure with our provider, the anchor a user would
+//!   pick instead (pulumi-kubernetes), the null provider (the engine's floor: it answers every
+//!   call at once with its inputs) and `kubectl`, all in the same run, medians of alternating
+//!   rounds: the Pulumi lifecycle of a CRD and N custom resources (`pulumi_compare.rs`), the
+//!   same with Terraform and OpenTofu (`terraform_compare.rs`), each provider's cold start
+//!   and peak memory, and the operator's initial sync against creating what it creates with
+//!   `kubectl` (`operator_scale.rs`);
+//! - other figures, each with a baseline from the same run and the ratio: Check+Diff and
+//!   scaling decisions per second (criterion), the operator's memory.
 //!
-//! The control plane (etcd and kube-apiserver, no workloads) lives in its own directory and
-//! is stopped before the table is printed; a provider process left behind is killed and
-//! fails the run.
+//! Peak memory is VmHWM (the kernel's peak resident set) of every process running a
+//! provider binary among the CLI's descendants, read from `/proc` every 5 ms while the CLI
+//! runs; CPU time (utime + stime) of the provider, the CLI and the language host is sampled
+//! the same way and shown per command. Each control plane lives in a directory of its own
+//! and is stopped before the tables are printed; a provider process left behind is killed
+//! and fails the run.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -33,9 +25,11 @@ use std::time::{Duration, Instant};
 
 mod comparison;
 mod operator_scale;
+mod pulumi_compare;
 mod terraform_compare;
 
-use aiservice_testenv::{ControlPlane, Options, Tools, remove_stale_dirs, tail};
+use aiservice_testenv::{Tools, remove_stale_dirs, tail};
+use comparison::{Comparison, Target, Unit};
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 
@@ -51,9 +45,9 @@ struct Cli {
     /// Cold starts to measure.
     #[arg(long, default_value_t = 50)]
     runs: usize,
-    /// Custom resources in the Pulumi program.
-    #[arg(long, default_value_t = 500)]
-    resources: usize,
+    /// pulumi-kubernetes' provider binary, the anchor of the Pulumi comparison.
+    #[arg(long)]
+    pulumi_kubernetes: PathBuf,
     /// The operator binary to measure at scale (a release build); unset: skip that part.
     #[arg(long)]
     operator: Option<PathBuf>,
@@ -80,11 +74,7 @@ struct Cli {
     rounds: usize,
 }
 
-const COLD_START_TARGET_MS: f64 = 20.0;
 const CHECK_DIFF_TARGET_PER_SEC: f64 = 50_000.0;
-const RSS_TARGET_MB: f64 = 40.0;
-/// Custom resources in the destroy comparison.
-const DESTROY_RESOURCES: usize = 100;
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -95,8 +85,24 @@ fn main() -> Result<()> {
     let mut comparisons = Vec::new();
 
     if !cli.operator_only && !cli.terraform_only {
-        eprintln!("== cold start: {} runs", cli.runs);
-        rows.push(cold_start(&provider, cli.runs)?);
+        remove_stale_dirs("aiservice-bench-");
+        let dir = std::env::temp_dir().join(format!("aiservice-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let null = cli
+            .null_providers
+            .as_ref()
+            .context("--null-providers is needed for the Pulumi comparison")?
+            .join("aiservice-null-pulumi");
+        let providers = pulumi_compare::Providers::new(
+            &provider,
+            &std::fs::canonicalize(&cli.pulumi_kubernetes)
+                .with_context(|| format!("{}", cli.pulumi_kubernetes.display()))?,
+            &std::fs::canonicalize(&null).with_context(|| format!("{}", null.display()))?,
+            &dir,
+        )?;
+        eprintln!("== cold start: {} runs of each provider", cli.runs);
+        comparisons.push(cold_start(&providers, cli.runs)?);
 
         eprintln!(
             "== check+diff: criterion results in {}",
@@ -105,16 +111,21 @@ fn main() -> Result<()> {
         rows.extend(check_diff(&cli.criterion)?);
 
         eprintln!(
-            "== pulumi: a CRD and {} custom resources against a fresh control plane",
-            cli.resources
+            "== pulumi: a CRD and {:?} custom resources, {} rounds",
+            cli.sizes, cli.rounds
         );
-        rows.extend(pulumi_runs(&provider, cli.resources)?);
+        let compared = pulumi_compare::pulumi_runs(&providers, &dir, &cli.sizes, cli.rounds);
+        let _ = std::fs::remove_dir_all(&dir);
+        comparisons.extend(compared?);
     }
 
     if let Some(terraform_provider) = &cli.terraform_provider
         && !cli.operator_only
     {
-        eprintln!("== terraform and opentofu: {:?} custom resources", cli.sizes);
+        eprintln!(
+            "== terraform and opentofu: {:?} custom resources",
+            cli.sizes
+        );
         comparisons.extend(terraform_compare::terraform_runs(
             terraform_provider,
             cli.null_providers.as_deref(),
@@ -218,47 +229,39 @@ fn cores() -> usize {
 // ---------------------------------------------------------------------------------------
 // Cold start
 
-fn cold_start(provider: &Path, runs: usize) -> Result<Row> {
-    let truth = Path::new("/bin/true");
-    let (mut to_port, mut true_exit, mut version_exit) = (Vec::new(), Vec::new(), Vec::new());
+/// Median spawn-to-port time of each Pulumi provider, interleaved run by run, after 3
+/// unmeasured starts each. Every provider gets the same unreachable engine address: what
+/// the engine passes, which pulumi-kubernetes requires before it listens.
+fn cold_start(providers: &pulumi_compare::Providers, runs: usize) -> Result<Comparison> {
+    let binaries = [
+        &providers.ours,
+        &providers.pulumi_kubernetes,
+        &providers.null,
+    ];
+    let mut samples = [Vec::new(), Vec::new(), Vec::new()];
     for run in 0..runs + 3 {
-        let samples = (
-            spawn_to_port(provider)?,
-            spawn_to_exit(truth, &[])?,
-            spawn_to_exit(provider, &["--version"])?,
-        );
-        if run >= 3 {
-            to_port.push(samples.0);
-            true_exit.push(samples.1);
-            version_exit.push(samples.2);
+        for (binary, samples) in binaries.iter().zip(&mut samples) {
+            let took = spawn_to_port(binary)?;
+            if run >= 3 {
+                samples.push(took);
+            }
         }
     }
-    let port = Stats::of(&to_port);
-    let truth = Stats::of(&true_exit);
-    let version = Stats::of(&version_exit);
-    eprintln!(
-        "   spawn to port line:        median {:.2} ms (min {:.2}, p90 {:.2})",
-        port.median, port.min, port.p90
-    );
-    eprintln!(
-        "   /bin/true spawn to exit:   median {:.2} ms (min {:.2}, p90 {:.2})",
-        truth.median, truth.min, truth.p90
-    );
-    eprintln!(
-        "   --version spawn to exit:   median {:.2} ms (min {:.2}, p90 {:.2})",
-        version.median, version.min, version.p90
-    );
-    Ok(Row {
-        figure: format!("cold start to port line (median of {runs})"),
-        measured: format!("{:.2} ms", port.median),
-        target: format!("< {COLD_START_TARGET_MS} ms"),
-        meets: Some(port.median < COLD_START_TARGET_MS),
-        baseline: format!(
-            "/bin/true {:.2} ms (--version {:.2} ms)",
-            truth.median, version.median
-        ),
-        ratio: port.median / truth.median,
-    })
+    let [ours, anchor, null] = samples.map(|s| Stats::of(&s));
+    for (name, stats) in [("ours", &ours), ("pulumi-kubernetes", &anchor), ("null", &null)] {
+        eprintln!(
+            "   {name:<18} spawn to port line: median {:.2} ms (min {:.2}, p90 {:.2})",
+            stats.median, stats.min, stats.p90
+        );
+    }
+    Ok(Comparison::new(
+        format!("pulumi provider cold start to port line (median of {runs})"),
+        Unit::Millis,
+        ours.median,
+    )
+    .anchor(Some(anchor.median))
+    .null(Some(null.median))
+    .target(Target::FasterThanAnchor(20.0)))
 }
 
 /// Milliseconds.
@@ -293,25 +296,12 @@ impl Drop for Reaped {
     }
 }
 
-fn spawn_to_exit(program: &Path, args: &[&str]) -> Result<Duration> {
-    let start = Instant::now();
-    let status = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .with_context(|| format!("running {}", program.display()))?;
-    let elapsed = start.elapsed();
-    ensure!(status.success(), "{} {args:?}: {status}", program.display());
-    Ok(elapsed)
-}
-
 /// From spawn until the provider printed its port (what the engine waits for).
 fn spawn_to_port(provider: &Path) -> Result<Duration> {
     let start = Instant::now();
     let mut child = Reaped(
         Command::new(provider)
+            .arg(UNREACHABLE_ENGINE)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -335,6 +325,9 @@ fn spawn_to_port(provider: &Path) -> Result<Duration> {
     );
     Ok(elapsed)
 }
+
+/// An engine address nothing listens on (port 1 needs root to bind).
+const UNREACHABLE_ENGINE: &str = "127.0.0.1:1";
 
 // ---------------------------------------------------------------------------------------
 // Check+Diff (criterion)
@@ -401,239 +394,25 @@ fn thousands(value: f64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Pulumi preview and up against a real control plane
+// One pulumi command, measured
 
 /// What one pulumi command cost.
-struct Measured {
-    wall: Duration,
+pub(crate) struct Measured {
+    pub(crate) wall: Duration,
     /// The largest VmHWM of any provider process, in KiB.
-    provider_kib: u64,
-    providers_seen: usize,
-    pulumi_kib: u64,
-    /// CPU time (user + system) of the provider processes, the CLI and the YAML host.
-    provider_cpu: Duration,
-    pulumi_cpu: Duration,
-    yaml_host_cpu: Duration,
-}
-
-fn pulumi_runs(provider: &Path, resources: usize) -> Result<Vec<Row>> {
-    remove_stale_dirs("aiservice-bench-");
-    let dir = std::env::temp_dir().join(format!("aiservice-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let started = Instant::now();
-    // Spawned from this (the main) thread: the components die with the process if it is
-    // killed, and dropping the plane stops them and removes the directory.
-    let plane = ControlPlane::start(
-        &dir.join("cluster"),
-        Options {
-            workloads: false,
-            die_with_parent: true,
-        },
-    )?;
-    eprintln!(
-        "   control plane ready in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    let outcome = (|| -> Result<(Lifecycle, Lifecycle, Measured, Row)> {
-        let baseline = Lifecycle::of(&Stack::new(&plane, provider, &dir, "bench0", 0, &[])?)?;
-        let name = format!("bench{resources}");
-        let many = Lifecycle::of(&Stack::new(&plane, provider, &dir, &name, resources, &[])?)?;
-        // The same up without the engine's state checkpoint after every step, which the
-        // file backend writes whole each time: what is left is provider and cluster time.
-        let name = format!("nockpt{resources}");
-        let skip = [("PULUMI_SKIP_CHECKPOINTS", "true")];
-        let up_unsaved = Stack::new(&plane, provider, &dir, &name, resources, &skip)?.up()?;
-        let destroy = destroy_runs(&plane, provider, &dir, DESTROY_RESOURCES)?;
-        Ok((baseline, many, up_unsaved, destroy))
-    })();
-    drop(plane);
-    let _ = std::fs::remove_dir_all(&dir);
-    let (baseline, many, up_unsaved, destroy) = outcome?;
-
-    let wall = |m: &Measured| m.wall.as_secs_f64();
-    let row = |what: &str, m: &Measured, b: &Measured| Row {
-        figure: format!("pulumi {what}, {resources} CRs"),
-        measured: format!("{:.2} s", wall(m)),
-        target: "-".into(),
-        meets: None,
-        baseline: format!("0 CRs {:.2} s", wall(b)),
-        ratio: wall(m) / wall(b),
-    };
-    let per_cr = |m: &Measured, b: &Measured| (wall(m) - wall(b)) * 1e3 / resources.max(1) as f64;
-    eprintln!(
-        "   per custom resource beyond the 0-CR program: preview {:.1} ms, up {:.1} ms (without checkpoints {:.1} ms), preview (no changes) {:.1} ms",
-        per_cr(&many.preview, &baseline.preview),
-        per_cr(&many.up, &baseline.up),
-        per_cr(&up_unsaved, &baseline.up),
-        per_cr(&many.preview_again, &baseline.preview_again),
-    );
-    let mib = |kib: u64| kib as f64 / 1024.0;
-    let peak = [&many.preview, &many.up, &many.preview_again, &up_unsaved]
-        .into_iter()
-        .max_by_key(|m| m.provider_kib)
-        .expect("four commands");
-    let idle = baseline.up.provider_kib;
-    Ok(vec![
-        row("preview (empty cluster)", &many.preview, &baseline.preview),
-        row("up --skip-preview", &many.up, &baseline.up),
-        row(
-            "up, PULUMI_SKIP_CHECKPOINTS=true",
-            &up_unsaved,
-            &baseline.up,
-        ),
-        row(
-            "preview (no changes)",
-            &many.preview_again,
-            &baseline.preview_again,
-        ),
-        destroy,
-        Row {
-            figure: format!("provider peak RSS, {resources} CRs"),
-            measured: format!("{:.1} MB", mib(peak.provider_kib)),
-            target: format!("< {RSS_TARGET_MB} MB"),
-            meets: Some(mib(peak.provider_kib) < RSS_TARGET_MB),
-            baseline: format!(
-                "pulumi CLI {:.1} MB (provider, 0 CRs {:.1} MB)",
-                mib(peak.pulumi_kib),
-                mib(idle)
-            ),
-            ratio: peak.provider_kib as f64 / peak.pulumi_kib as f64,
-        },
-    ])
-}
-
-/// A program's stack in a work directory of its own, with a local file backend.
-struct Stack<'a> {
-    plane: &'a ControlPlane,
-    provider: &'a Path,
-    resources: usize,
-    group: String,
-    work: PathBuf,
-    program: PathBuf,
-    envs: Vec<(&'static str, std::ffi::OsString)>,
-    /// Shown next to each command's figures.
-    extra_env: String,
-}
-
-impl<'a> Stack<'a> {
-    /// The program `name` (also its API group's first label) with a CRD and `resources`
-    /// custom resources; `env` is added to every pulumi command's environment.
-    fn new(
-        plane: &'a ControlPlane,
-        provider: &'a Path,
-        dir: &Path,
-        name: &str,
-        resources: usize,
-        env: &[(&'static str, &str)],
-    ) -> Result<Stack<'a>> {
-        let work = dir.join(name);
-        let program = work.join("program");
-        let group = format!("{name}.example.com");
-        std::fs::create_dir_all(&program)?;
-        std::fs::create_dir_all(work.join("backend"))?;
-        std::fs::write(
-            program.join("Pulumi.yaml"),
-            program_yaml(name, &group, resources),
-        )?;
-        let provider_dir = provider.parent().context("the provider's directory")?;
-        let mut envs: Vec<(&'static str, std::ffi::OsString)> = vec![
-            (
-                "PULUMI_BACKEND_URL",
-                format!("file://{}", work.join("backend").display()).into(),
-            ),
-            ("PULUMI_HOME", work.join("home").into_os_string()),
-            ("PULUMI_CONFIG_PASSPHRASE", "aiservice-bench".into()),
-            ("PULUMI_SKIP_UPDATE_CHECK", "true".into()),
-            ("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true".into()),
-            ("PULUMI_SKIP_CONFIRMATIONS", "true".into()),
-            ("KUBECONFIG", plane.kubeconfig().as_os_str().to_owned()),
-            ("PATH", Tools::get()?.path_with(&[provider_dir])),
-        ];
-        envs.extend(env.iter().map(|(k, v)| (*k, v.into())));
-        let extra_env = env
-            .iter()
-            .map(|(k, v)| format!(" | {k}={v}"))
-            .collect::<String>();
-        let stack = Stack {
-            plane,
-            provider,
-            resources,
-            group,
-            work,
-            program,
-            envs,
-            extra_env,
-        };
-        pulumi(
-            &stack.program,
-            &stack.envs,
-            &["stack", "init", "bench"],
-            &stack.work.join("init.log"),
-            stack.provider,
-        )?;
-        Ok(stack)
-    }
-
-    /// Runs `pulumi ARGS...`, prints what it cost and returns it.
-    fn run(&self, args: &[&str]) -> Result<Measured> {
-        let log = self.work.join(format!("{}.log", args.join("_")));
-        let measured = pulumi(&self.program, &self.envs, args, &log, self.provider)?;
-        eprintln!(
-            "   {:>4} CRs  pulumi {:<36} {:>6.2} s wall | peak RSS: provider {:>5.1} MB ({} proc.), pulumi {:>5.1} MB | CPU: provider {:>5.2} s, pulumi {:>5.2} s, YAML host {:>5.2} s{}",
-            self.resources,
-            args.join(" "),
-            measured.wall.as_secs_f64(),
-            measured.provider_kib as f64 / 1024.0,
-            measured.providers_seen,
-            measured.pulumi_kib as f64 / 1024.0,
-            measured.provider_cpu.as_secs_f64(),
-            measured.pulumi_cpu.as_secs_f64(),
-            measured.yaml_host_cpu.as_secs_f64(),
-            self.extra_env,
-        );
-        Ok(measured)
-    }
-
-    /// `pulumi up` and a check that every custom resource exists.
-    fn up(&self) -> Result<Measured> {
-        let measured = self.run(&["up", "--yes", "--skip-preview"])?;
-        let created = self.plane.kubectl(&[
-            "get",
-            &format!("modelservings.{}", self.group),
-            "--all-namespaces",
-            "--no-headers",
-        ])?;
-        ensure!(
-            created.lines().count() == self.resources,
-            "expected {} custom resources after pulumi up, the cluster has {}",
-            self.resources,
-            created.lines().count()
-        );
-        Ok(measured)
-    }
-}
-
-/// `pulumi preview` (empty cluster), `pulumi up` and `pulumi preview` (nothing to change).
-struct Lifecycle {
-    preview: Measured,
-    up: Measured,
-    preview_again: Measured,
-}
-
-impl Lifecycle {
-    fn of(stack: &Stack) -> Result<Lifecycle> {
-        Ok(Lifecycle {
-            preview: stack.run(&["preview"])?,
-            up: stack.up()?,
-            preview_again: stack.run(&["preview", "--expect-no-changes"])?,
-        })
-    }
+    pub(crate) provider_kib: u64,
+    pub(crate) providers_seen: usize,
+    pub(crate) pulumi_kib: u64,
+    /// CPU time (user + system) of the provider processes, the CLI and the language host.
+    pub(crate) provider_cpu: Duration,
+    pub(crate) pulumi_cpu: Duration,
+    pub(crate) language_host_cpu: Duration,
 }
 
 /// One CRD and `resources` instances of it, as Kubernetes objects: the generated programs'
 /// resources, and what `kubectl` applies and deletes in the destroy comparison. Each program
 /// has its own API group, so the programs do not share a CRD.
-fn crd_and_instances(group: &str, resources: usize) -> (serde_json::Value, Vec<serde_json::Value>) {
+pub(crate) fn crd_and_instances(group: &str, resources: usize) -> (serde_json::Value, Vec<serde_json::Value>) {
     let crd = serde_json::json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -675,116 +454,10 @@ fn crd_and_instances(group: &str, resources: usize) -> (serde_json::Value, Vec<s
     (crd, instances)
 }
 
-/// The Pulumi YAML program of [`crd_and_instances`]: the objects are the resources' properties
-/// (JSON is YAML), each instance depending on the CRD.
-fn program_yaml(name: &str, group: &str, resources: usize) -> String {
-    let (crd, instances) = crd_and_instances(group, resources);
-    let mut crd_inputs = crd;
-    if let Some(fields) = crd_inputs.as_object_mut() {
-        fields.remove("apiVersion");
-        fields.remove("kind");
-    }
-    let mut yaml = format!(
-        "name: {name}\nruntime: yaml\ndescription: A CRD and {resources} custom resources (generated by aiservice-bench).\nresources:\n  crd:\n    type: aiservice:apiextensions/v1:CustomResourceDefinition\n    properties: {crd_inputs}\n"
-    );
-    for (i, instance) in instances.iter().enumerate() {
-        yaml.push_str(&format!(
-            "  ms-{i}:\n    type: aiservice:apiextensions:CustomResource\n    properties: {instance}\n    options:\n      dependsOn:\n        - ${{crd}}\n"
-        ));
-    }
-    yaml
-}
-
-// ---------------------------------------------------------------------------------------
-// Destroy against `kubectl delete` of the same objects
-
-/// Rounds of the destroy comparison, alternating the two tools; medians are reported.
-const DESTROY_ROUNDS: usize = 3;
-
-/// `pulumi destroy` of a CRD and `resources` custom resources made by `pulumi up`, against
-/// `kubectl delete --wait` of the same objects made by `kubectl apply --server-side`, in
-/// alternating rounds on the same control plane.
-fn destroy_runs(
-    plane: &ControlPlane,
-    provider: &Path,
-    dir: &Path,
-    resources: usize,
-) -> Result<Row> {
-    let mut ours = Vec::new();
-    let mut kubectl = Vec::new();
-    for round in 0..DESTROY_ROUNDS {
-        let stack = Stack::new(
-            plane,
-            provider,
-            dir,
-            &format!("destroy{round}"),
-            resources,
-            &[],
-        )?;
-        stack.up()?;
-        ours.push(stack.run(&["destroy", "--yes", "--skip-preview"])?.wall);
-
-        let group = format!("kubectl{round}.example.com");
-        let (crd, instances) = crd_and_instances(&group, resources);
-        let crd_file = dir.join(format!("kubectl{round}-crd.json"));
-        let instances_file = dir.join(format!("kubectl{round}-instances.json"));
-        std::fs::write(&crd_file, crd.to_string())?;
-        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": instances});
-        std::fs::write(&instances_file, list.to_string())?;
-        let path = |p: &Path| p.display().to_string();
-        plane.kubectl(&["apply", "--server-side", "-f", &path(&crd_file)])?;
-        plane.kubectl(&[
-            "wait",
-            "--for=condition=Established",
-            "-f",
-            &path(&crd_file),
-        ])?;
-        plane.kubectl(&[
-            "apply",
-            "--server-side",
-            "-n",
-            "default",
-            "-f",
-            &path(&instances_file),
-        ])?;
-        let started = Instant::now();
-        plane.kubectl(&[
-            "delete",
-            "--wait",
-            "-n",
-            "default",
-            "-f",
-            &path(&instances_file),
-        ])?;
-        let instances_took = started.elapsed();
-        plane.kubectl(&["delete", "--wait", "-f", &path(&crd_file)])?;
-        let took = started.elapsed();
-        eprintln!(
-            "   {resources:>4} CRs  kubectl delete --wait                {:>6.2} s wall (the instances {:.2} s, then the CRD {:.2} s)",
-            took.as_secs_f64(),
-            instances_took.as_secs_f64(),
-            (took - instances_took).as_secs_f64()
-        );
-        kubectl.push(took);
-    }
-    let (ours, kubectl) = (
-        Stats::of(&ours).median / 1e3,
-        Stats::of(&kubectl).median / 1e3,
-    );
-    Ok(Row {
-        figure: format!("pulumi destroy, {resources} CRs + CRD (median of {DESTROY_ROUNDS})"),
-        measured: format!("{ours:.2} s"),
-        target: "-".into(),
-        meets: None,
-        baseline: format!("kubectl delete --wait, same objects {kubectl:.2} s"),
-        ratio: ours / kubectl,
-    })
-}
-
 /// Runs `pulumi ARGS...` in `program`, sampling the memory of pulumi and of every process
 /// running `provider` until it exits. Fails with the log's end unless pulumi succeeded, and
 /// when a provider process outlives it.
-fn pulumi(
+pub(crate) fn pulumi(
     program: &Path,
     envs: &[(&str, std::ffi::OsString)],
     args: &[&str],
@@ -818,8 +491,9 @@ fn pulumi(
             std::fs::canonicalize(Tools::get()?.file("pulumi")?)?,
         ),
         (
-            Role::YamlHost,
-            std::fs::canonicalize(Tools::get()?.file("pulumi-language-yaml")?)?,
+            Role::LanguageHost,
+            // The test environment's Python host runs in the provisioned virtualenv.
+            std::fs::canonicalize(Tools::get()?.file("python")?)?,
         ),
     ];
     let start = Instant::now();
@@ -880,7 +554,7 @@ fn pulumi(
         pulumi_kib: of(Role::Pulumi).map(|w| w.hwm_kib).max().unwrap_or(0),
         provider_cpu: of(Role::Provider).map(|w| w.cpu).sum(),
         pulumi_cpu: of(Role::Pulumi).map(|w| w.cpu).sum(),
-        yaml_host_cpu: of(Role::YamlHost).map(|w| w.cpu).sum(),
+        language_host_cpu: of(Role::LanguageHost).map(|w| w.cpu).sum(),
     })
 }
 
@@ -888,7 +562,7 @@ fn pulumi(
 enum Role {
     Provider,
     Pulumi,
-    YamlHost,
+    LanguageHost,
 }
 
 /// A process whose peak memory and CPU time are sampled while it lives.
