@@ -1,11 +1,10 @@
 use std::time::Duration;
 
 use kube::api::{DeleteParams, Preconditions, PropagationPolicy};
+use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::{KubeError, KubeLayer, ObjectRef};
-
-const POLL: Duration = Duration::from_millis(100);
 
 /// What happens to an object's dependents (objects whose ownerReferences name it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,14 +59,16 @@ pub enum Deleted {
 }
 
 impl KubeLayer {
-    /// Deletes the object and waits until it is gone. An object that is already gone is
-    /// success. On timeout the error names what still holds the object.
+    /// Deletes the object and waits (watching it) until it is gone, calling `on_wait` first
+    /// when it is not gone at once (finalizers, foreground propagation). An object that is
+    /// already gone is success. On timeout the error names what still holds the object.
     pub async fn delete_and_wait(
         &self,
         object: &ObjectRef,
         options: &DeleteOptions,
         timeout: Duration,
         cancel: &CancellationToken,
+        on_wait: impl FnOnce(),
     ) -> Result<Deleted, KubeError> {
         let params = DeleteParams {
             propagation_policy: Some(options.propagation.policy()),
@@ -88,32 +89,38 @@ impl KubeLayer {
             }
             Err(e) => return Err(KubeError::from_kube(&object.describe(), e)),
         }
-        let deadline = tokio::time::Instant::now() + timeout;
+        // Finalizers (or foreground propagation) hold it: watch until it is gone.
+        on_wait();
+        let mut states = std::pin::pin!(self.states(object));
+        let mut deadline = std::pin::pin!(tokio::time::sleep(timeout));
+        let mut waiting = "the deletion to finish".to_string();
         loop {
-            let Some(live) = self.get(object).await? else {
-                return Ok(Deleted::Gone);
-            };
-            if options
-                .uid
-                .as_deref()
-                .is_some_and(|uid| live["metadata"]["uid"] != uid)
-            {
-                return Ok(Deleted::Gone);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(KubeError::Timeout {
+            let state = tokio::select! {
+                state = states.next() => state,
+                _ = &mut deadline => return Err(KubeError::Timeout {
                     what: object.describe(),
-                    waiting_for: waiting_for(&live),
+                    waiting_for: waiting,
                     timeout,
-                });
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
+                }),
                 _ = cancel.cancelled() => return Err(KubeError::Timeout {
                     what: object.describe(),
                     waiting_for: "the deletion (cancelled)".to_string(),
                     timeout,
                 }),
+            };
+            match state {
+                Some(Ok(None)) | None => return Ok(Deleted::Gone),
+                // Deleted, and another object took the name since.
+                Some(Ok(Some(live)))
+                    if options
+                        .uid
+                        .as_deref()
+                        .is_some_and(|uid| live["metadata"]["uid"] != uid) =>
+                {
+                    return Ok(Deleted::Gone);
+                }
+                Some(Ok(Some(live))) => waiting = waiting_for(&live),
+                Some(Err(e)) => return Err(e),
             }
         }
     }

@@ -1,10 +1,10 @@
 use std::time::Duration;
 
+use kube::runtime::watcher::{self, Event, watcher};
+use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{KubeError, KubeLayer, ObjectRef};
-
-const POLL: Duration = Duration::from_millis(200);
+use super::{KubeError, KubeLayer, ObjectRef, to_json};
 
 /// What a resource's readiness rule says about a live object.
 #[derive(Debug, PartialEq)]
@@ -44,8 +44,9 @@ impl NotReady {
 }
 
 impl KubeLayer {
-    /// Polls the object until `rule` says it is ready, it failed, `timeout` passed, or the
-    /// engine cancelled. Returns the last live object either way.
+    /// Watches the object until `rule` says it is ready, it failed, `timeout` passed, or the
+    /// engine cancelled: it returns as soon as the apiserver reports the change, with no
+    /// polling interval added. Returns the last live object either way.
     pub async fn wait_until(
         &self,
         object: &ObjectRef,
@@ -53,27 +54,69 @@ impl KubeLayer {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<serde_json::Value, (NotReady, Option<serde_json::Value>)> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::sleep(timeout);
+        let mut states = std::pin::pin!(self.states(object));
+        let mut deadline = std::pin::pin!(deadline);
         let mut last = None;
+        let mut waiting_for = "the object to be read".to_string();
         loop {
-            let live = match self.get(object).await {
-                Ok(Some(live)) => live,
-                Ok(None) => return Err((NotReady::Gone, last)),
-                Err(e) => return Err((NotReady::Kube(e), last)),
+            let state = tokio::select! {
+                state = states.next() => state,
+                _ = &mut deadline => return Err((NotReady::TimedOut(waiting_for), last)),
+                _ = cancel.cancelled() => return Err((NotReady::Cancelled, last)),
             };
-            let waiting_for = match rule(&live) {
+            let live = match state {
+                Some(Ok(Some(live))) => live,
+                Some(Ok(None)) => return Err((NotReady::Gone, last)),
+                Some(Err(e)) => return Err((NotReady::Kube(e), last)),
+                None => return Err((NotReady::Gone, last)),
+            };
+            match rule(&live) {
                 Readiness::Ready => return Ok(live),
                 Readiness::Failed(reason) => return Err((NotReady::Failed(reason), Some(live))),
-                Readiness::Waiting(what) => what,
-            };
+                Readiness::Waiting(what) => waiting_for = what,
+            }
             last = Some(live);
-            if tokio::time::Instant::now() >= deadline {
-                return Err((NotReady::TimedOut(waiting_for), last));
+        }
+    }
+
+    /// The states of one object as the apiserver reports them: first as it is now, then after
+    /// each change; `None` while it does not exist (at the start, or once deleted). A watch
+    /// of that one name (a field selector), so nothing is polled.
+    pub(super) fn states(
+        &self,
+        object: &ObjectRef,
+    ) -> impl Stream<Item = Result<Option<serde_json::Value>, KubeError>> + use<> {
+        let config = watcher::Config::default().fields(&format!("metadata.name={}", object.name));
+        let what = object.describe();
+        let mut listed = false;
+        watcher(self.api(object), config).filter_map(move |event| match event {
+            Ok(Event::Init) => {
+                listed = false;
+                None
             }
-            tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = cancel.cancelled() => return Err((NotReady::Cancelled, last)),
+            Ok(Event::InitApply(live)) => {
+                listed = true;
+                Some(Ok(Some(to_json(&live))))
             }
+            // The list found no object of that name.
+            Ok(Event::InitDone) => (!listed).then_some(Ok(None)),
+            Ok(Event::Apply(live)) => Some(Ok(Some(to_json(&live)))),
+            Ok(Event::Delete(_)) => Some(Ok(None)),
+            Err(e) => Some(Err(KubeError::from_kube(&what, watch_error(e)))),
+        })
+    }
+}
+
+/// A watch failure as the request error it carries.
+fn watch_error(e: watcher::Error) -> kube::Error {
+    match e {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => e,
+        watcher::Error::WatchError(status) => kube::Error::Api(status),
+        watcher::Error::NoResourceVersion => {
+            kube::Error::Service(watcher::Error::NoResourceVersion.to_string().into())
         }
     }
 }

@@ -193,15 +193,19 @@ impl<S: Shape> Resource for KubeObject<S> {
             propagation: ownership::propagation(&old.outputs),
             uid: ownership::recorded_uid(&old.outputs),
         };
-        ctx.progress.info(&format!(
-            "deleting {} ({:?} propagation) and waiting until it is gone",
-            object.describe(),
-            options.propagation
-        ));
         let timeout = ctx.timeout.unwrap_or(S::DEFAULT_TIMEOUT);
+        // Said only when the object is not gone at once: a message per deleted object would
+        // cost the engine more than the delete.
+        let waiting = || {
+            ctx.progress.info(&format!(
+                "deleted {} ({:?} propagation); waiting until it is gone",
+                object.describe(),
+                options.propagation
+            ))
+        };
         if ctx
             .kube
-            .delete_and_wait(&object, &options, timeout, &ctx.cancel)
+            .delete_and_wait(&object, &options, timeout, &ctx.cancel, waiting)
             .await?
             == Deleted::Replaced
         {
@@ -284,7 +288,9 @@ async fn write<S: Shape>(
     if ctx.kube.skip_await || annotation(inputs, SKIP_AWAIT_ANNOTATION) == Some("true") {
         return Ok(State { id, outputs });
     }
-    if !S::awaitable(ctx).await? {
+    // Most objects are ready as written (a custom resource without a Ready condition):
+    // no watch, no further request.
+    if S::readiness(&applied) == Readiness::Ready || !S::awaitable(ctx).await? {
         return Ok(State { id, outputs });
     }
     ctx.progress.info(&format!(

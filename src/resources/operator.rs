@@ -358,7 +358,12 @@ impl Resource for Operator {
                 ..DeleteOptions::default()
             };
             ctx.kube
-                .delete_and_wait(&target, &options, timeout, &ctx.cancel)
+                .delete_and_wait(&target, &options, timeout, &ctx.cancel, || {
+                    ctx.progress.info(&format!(
+                        "deleted {}; waiting until it is gone",
+                        target.describe()
+                    ))
+                })
                 .await?;
         }
         Ok(())

@@ -52,10 +52,7 @@ impl Step {
     fn targets(self) -> Vec<Target> {
         match self {
             Step::Preview | Step::Up | Step::Refresh => vec![Target::OverheadBelow(0.10)],
-            Step::Destroy => vec![
-                Target::OverheadBelow(0.20),
-                Target::FasterThanAnchor(3.0),
-            ],
+            Step::Destroy => vec![Target::OverheadBelow(0.20), Target::FasterThanAnchor(3.0)],
             Step::PreviewAgain | Step::Update => Vec::new(),
         }
     }
@@ -169,11 +166,13 @@ pub fn pulumi_runs(
 ) -> Result<Vec<Comparison>> {
     remove_stale_dirs("aiservice-bench-");
     let started = Instant::now();
-    // Dropping the plane stops it and removes its directory.
+    // Dropping the plane stops it and removes its directory. With kube-controller-manager,
+    // as in every real cluster: its garbage collector finishes foreground deletions, which
+    // pulumi-kubernetes asks for by default.
     let plane = ControlPlane::start(
         &dir.join("cluster"),
         Options {
-            workloads: false,
+            workloads: true,
             die_with_parent: true,
         },
     )?;
@@ -324,7 +323,10 @@ impl<'a> Stack<'a> {
 
     fn step(&self, step: Step) -> Result<Measured> {
         let timings = self.work.join(format!("{step:?}.rpc"));
-        let timings_env = ("AISERVICE_RPC_TIMINGS", timings.to_str().context("temp path")?);
+        let timings_env = (
+            "AISERVICE_RPC_TIMINGS",
+            timings.to_str().context("temp path")?,
+        );
         let revision = match step {
             Step::Preview | Step::Up | Step::PreviewAgain => ("BENCH_REVISION", "r1"),
             _ => ("BENCH_REVISION", "r2"),
@@ -380,8 +382,13 @@ impl<'a> Stack<'a> {
     fn expect_instances(&self, revision: &str, count: usize) -> Result<()> {
         let crd = format!("modelservings.{}", self.group);
         if count == 0 {
-            let left = self.plane.kubectl(&["get", "crd", &crd, "--ignore-not-found"])?;
-            ensure!(left.trim().is_empty(), "the CRD {crd} is left after destroy");
+            let left = self
+                .plane
+                .kubectl(&["get", "crd", &crd, "--ignore-not-found"])?;
+            ensure!(
+                left.trim().is_empty(),
+                "the CRD {crd} is left after destroy"
+            );
             return Ok(());
         }
         let listed = self.plane.kubectl(&[
@@ -538,11 +545,22 @@ fn kubectl_lifecycle(
     let up = timed(&[
         &["apply", "--server-side", "-f", &crd_file],
         &["wait", "--for=condition=Established", "-f", &crd_file],
-        &[&["apply", "--server-side"][..], &ns, &["-f", &instances_file]].concat(),
+        &[
+            &["apply", "--server-side"][..],
+            &ns,
+            &["-f", &instances_file],
+        ]
+        .concat(),
     ])?;
     // `kubectl diff` exits 1 when it finds a difference, which `plane.kubectl` reports.
-    let preview_again = timed(&[&[&["diff", "--server-side"][..], &ns, &["-f", &instances_file]].concat()])?;
-    let update = timed(&[&[&["apply", "--server-side"][..], &ns, &["-f", &changed_file]].concat()])?;
+    let preview_again = timed(&[&[
+        &["diff", "--server-side"][..],
+        &ns,
+        &["-f", &instances_file],
+    ]
+    .concat()])?;
+    let update =
+        timed(&[&[&["apply", "--server-side"][..], &ns, &["-f", &changed_file]].concat()])?;
     let refresh = timed(&[&[&["get", "-o", "json"][..], &ns, &["-f", &changed_file]].concat()])?;
     let destroy = timed(&[
         &[&["delete", "--wait"][..], &ns, &["-f", &changed_file]].concat(),
