@@ -24,15 +24,19 @@ enum Step {
     Update,
     Refresh,
     Destroy,
+    /// `up` again with the engine's state checkpoint after every step turned off (the file
+    /// backend rewrites the whole state each time): what the engine costs, shown apart.
+    UpWithoutCheckpoints,
 }
 
-const STEPS: [Step; 6] = [
+const STEPS: [Step; 7] = [
     Step::Preview,
     Step::Up,
     Step::PreviewAgain,
     Step::Update,
     Step::Refresh,
     Step::Destroy,
+    Step::UpWithoutCheckpoints,
 ];
 
 impl Step {
@@ -44,6 +48,7 @@ impl Step {
             Step::Update => "up, every CR changed",
             Step::Refresh => "refresh",
             Step::Destroy => "destroy",
+            Step::UpWithoutCheckpoints => "up, PULUMI_SKIP_CHECKPOINTS=true",
         }
     }
 
@@ -53,7 +58,7 @@ impl Step {
         match self {
             Step::Preview | Step::Up | Step::Refresh => vec![Target::OverheadBelow(0.10)],
             Step::Destroy => vec![Target::OverheadBelow(0.20), Target::FasterThanAnchor(3.0)],
-            Step::PreviewAgain | Step::Update => Vec::new(),
+            Step::PreviewAgain | Step::Update | Step::UpWithoutCheckpoints => Vec::new(),
         }
     }
 }
@@ -243,6 +248,8 @@ fn measure_size(
                         samples.peak_kib.push((provider, measured.provider_kib));
                         walls.push((step, measured.wall));
                     }
+                    // Not measured: leaves the cluster as the round found it.
+                    stack.step(Step::Destroy)?;
                     walls
                 }
                 Tool::Kubectl => kubectl_lifecycle(plane, dir, &name, size)?,
@@ -323,6 +330,7 @@ impl<'a> Stack<'a> {
 
     fn step(&self, step: Step) -> Result<Measured> {
         let timings = self.work.join(format!("{step:?}.rpc"));
+        let _ = std::fs::remove_file(&timings);
         let timings_env = (
             "AISERVICE_RPC_TIMINGS",
             timings.to_str().context("temp path")?,
@@ -334,16 +342,22 @@ impl<'a> Stack<'a> {
         let args: &[&str] = match step {
             Step::Preview => &["preview"],
             Step::PreviewAgain => &["preview", "--expect-no-changes"],
-            Step::Up | Step::Update => &["up", "--yes", "--skip-preview"],
+            Step::Up | Step::Update | Step::UpWithoutCheckpoints => {
+                &["up", "--yes", "--skip-preview"]
+            }
             Step::Refresh => &["refresh", "--yes", "--skip-preview"],
             Step::Destroy => &["destroy", "--yes", "--skip-preview"],
         };
-        let measured = self.run(args, &[revision, timings_env])?;
+        let mut env = vec![revision, timings_env];
+        if step == Step::UpWithoutCheckpoints {
+            env.push(("PULUMI_SKIP_CHECKPOINTS", "true"));
+        }
+        let measured = self.run(args, &env)?;
         // What a user would check: the objects are there, changed, or gone.
         if self.provider != Provider::Null {
             let expected = match step {
                 Step::Up => Some(("r1", self.resources)),
-                Step::Update => Some(("r2", self.resources)),
+                Step::Update | Step::UpWithoutCheckpoints => Some(("r2", self.resources)),
                 Step::Destroy => Some(("r2", 0)),
                 _ => None,
             };
