@@ -84,5 +84,5 @@ bench: provision
 	  --null-providers target/release \
 	  --terraform-provider target/release/terraform-provider-aiservice \
 	  --operator target/release/aiservice-operator --criterion $(BENCH_DIR)/criterion
-	@if pgrep -af 'aiservice-bench-[0-9]+(-operator)?/'; then echo "stray benchmark processes left behind (above)"; exit 1; fi
+	@if pgrep -af 'aiservice-bench-[0-9]+(-operator|-terraform)?/'; then echo "stray benchmark processes left behind (above)"; exit 1; fi
 	@echo "no stray benchmark processes"

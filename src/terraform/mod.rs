@@ -29,15 +29,38 @@ pub const DEFAULT_FIELD_MANAGER: &str = "terraform-aiservice";
 /// a loopback port, prints the handshake line and logs to stderr (which the CLI shows with
 /// `TF_LOG`).
 pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    serve_provider(provider::Provider::new()).await
+}
+
+/// What the CLI gets from `GetProviderSchema`: the provider block, every resource type and
+/// every data source. Public for the bench's null provider, which serves the same schema.
+pub fn provider_schema() -> crate::proto::tfplugin6::get_provider_schema::Response {
+    crate::proto::tfplugin6::get_provider_schema::Response {
+        provider: Some(schema::provider_schema()),
+        resource_schemas: schema::RESOURCE_TYPES
+            .iter()
+            .map(|t| (t.name.to_string(), t.schema()))
+            .collect(),
+        data_source_schemas: schema::DATA_SOURCE_TYPES
+            .iter()
+            .map(|t| (t.name.to_string(), t.schema()))
+            .collect(),
+        diagnostics: Vec::new(),
+        provider_meta: None,
+    }
+}
+
+/// [`serve`] with any implementation of the provider service: the go-plugin handshake,
+/// mutual TLS and the controller's Shutdown are the same for each (the bench's null
+/// provider serves through this too).
+pub async fn serve_provider<P>(provider: P) -> Result<(), Box<dyn std::error::Error>>
+where
+    P: crate::proto::tfplugin6::provider_server::Provider,
+{
     plugin::check_environment(|key| std::env::var(key).ok())?;
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            std::env::var("AISERVICE_LOG").unwrap_or_else(|_| "info".into()),
-        ))
-        .try_init()
-        .ok();
+    let _timings = crate::rpc_timing::init_logging(
+        &std::env::var("AISERVICE_LOG").unwrap_or_else(|_| "info".into()),
+    );
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
         Ok(pem) if !pem.is_empty() => Some(plugin::tls_config(&pem)?),
         _ => None,
@@ -55,8 +78,9 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     }
     let stop = CancellationToken::new();
     let router = tonic::transport::Server::builder()
+        .trace_fn(crate::rpc_timing::rpc_span)
         .add_service(
-            ProviderServer::new(provider::Provider::new())
+            ProviderServer::new(provider)
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX),
         )

@@ -330,19 +330,7 @@ impl provider_server::Provider for Provider {
         &self,
         _: Request<tf::get_provider_schema::Request>,
     ) -> Result<Response<tf::get_provider_schema::Response>, Status> {
-        Ok(Response::new(tf::get_provider_schema::Response {
-            provider: Some(schema::provider_schema()),
-            resource_schemas: schema::RESOURCE_TYPES
-                .iter()
-                .map(|t| (t.name.to_string(), t.schema()))
-                .collect(),
-            data_source_schemas: schema::DATA_SOURCE_TYPES
-                .iter()
-                .map(|t| (t.name.to_string(), t.schema()))
-                .collect(),
-            diagnostics: Vec::new(),
-            provider_meta: None,
-        }))
+        Ok(Response::new(super::provider_schema()))
     }
 
     async fn validate_provider_config(

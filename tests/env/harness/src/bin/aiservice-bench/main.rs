@@ -29,9 +29,9 @@ mod pulumi_compare;
 mod terraform_compare;
 
 use aiservice_testenv::{Tools, remove_stale_dirs, tail};
-use comparison::{Comparison, Target, Unit};
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
+use comparison::{Comparison, Target, Unit};
 
 #[derive(Parser)]
 #[command(about = "Benchmarks of the aiservice Pulumi provider (run by `make bench`)")]
@@ -45,9 +45,10 @@ struct Cli {
     /// Cold starts to measure.
     #[arg(long, default_value_t = 50)]
     runs: usize,
-    /// pulumi-kubernetes' provider binary, the anchor of the Pulumi comparison.
+    /// pulumi-kubernetes' provider binary, the anchor of the Pulumi comparison (needed
+    /// unless `--operator-only` or `--terraform-only`).
     #[arg(long)]
-    pulumi_kubernetes: PathBuf,
+    pulumi_kubernetes: Option<PathBuf>,
     /// The operator binary to measure at scale (a release build); unset: skip that part.
     #[arg(long)]
     operator: Option<PathBuf>,
@@ -96,8 +97,10 @@ fn main() -> Result<()> {
             .join("aiservice-null-pulumi");
         let providers = pulumi_compare::Providers::new(
             &provider,
-            &std::fs::canonicalize(&cli.pulumi_kubernetes)
-                .with_context(|| format!("{}", cli.pulumi_kubernetes.display()))?,
+            &cli.pulumi_kubernetes
+                .as_ref()
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                .context("--pulumi-kubernetes names no pulumi-kubernetes provider binary")?,
             &std::fs::canonicalize(&null).with_context(|| format!("{}", null.display()))?,
             &dir,
         )?;
@@ -248,7 +251,11 @@ fn cold_start(providers: &pulumi_compare::Providers, runs: usize) -> Result<Comp
         }
     }
     let [ours, anchor, null] = samples.map(|s| Stats::of(&s));
-    for (name, stats) in [("ours", &ours), ("pulumi-kubernetes", &anchor), ("null", &null)] {
+    for (name, stats) in [
+        ("ours", &ours),
+        ("pulumi-kubernetes", &anchor),
+        ("null", &null),
+    ] {
         eprintln!(
             "   {name:<18} spawn to port line: median {:.2} ms (min {:.2}, p90 {:.2})",
             stats.median, stats.min, stats.p90
@@ -412,7 +419,10 @@ pub(crate) struct Measured {
 /// One CRD and `resources` instances of it, as Kubernetes objects: the generated programs'
 /// resources, and what `kubectl` applies and deletes in the destroy comparison. Each program
 /// has its own API group, so the programs do not share a CRD.
-pub(crate) fn crd_and_instances(group: &str, resources: usize) -> (serde_json::Value, Vec<serde_json::Value>) {
+pub(crate) fn crd_and_instances(
+    group: &str,
+    resources: usize,
+) -> (serde_json::Value, Vec<serde_json::Value>) {
     let crd = serde_json::json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -522,30 +532,7 @@ pub(crate) fn pulumi(
             tail(log, 40)
         );
     }
-    // The engine closes its plugins before it exits; give stragglers a moment.
-    let still_running = |w: &&Watched| {
-        w.role == Role::Provider
-            && std::fs::read_link(format!("/proc/{}/exe", w.pid)).is_ok_and(|exe| exe == provider)
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while watched.iter().filter(still_running).count() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let left: Vec<libc::pid_t> = watched
-        .iter()
-        .filter(still_running)
-        .map(|w| w.pid)
-        .collect();
-    if !left.is_empty() {
-        for pid in &left {
-            // SAFETY: a provider process this run's pulumi started.
-            unsafe { libc::kill(*pid, libc::SIGKILL) };
-        }
-        bail!(
-            "pulumi {} left provider processes {left:?} running (killed)",
-            args.join(" ")
-        );
-    }
+    no_provider_left(&watched, provider, &format!("pulumi {}", args.join(" ")))?;
     let of = |role: Role| watched.iter().filter(move |w| w.role == role);
     Ok(Measured {
         wall,
@@ -556,6 +543,32 @@ pub(crate) fn pulumi(
         pulumi_cpu: of(Role::Pulumi).map(|w| w.cpu).sum(),
         language_host_cpu: of(Role::LanguageHost).map(|w| w.cpu).sum(),
     })
+}
+
+/// Waits up to 5 s for the processes among `watched` that run `provider` to exit (a CLI
+/// closes its plugins before it exits); fails, after killing them, when any is left.
+fn no_provider_left(watched: &[Watched], provider: &Path, command: &str) -> Result<()> {
+    let still_running = |w: &&Watched| {
+        std::fs::read_link(format!("/proc/{}/exe", w.pid)).is_ok_and(|exe| exe == provider)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while watched.iter().filter(still_running).count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<libc::pid_t> = watched
+        .iter()
+        .filter(still_running)
+        .map(|w| w.pid)
+        .collect();
+    for pid in &left {
+        // SAFETY: a provider process this run's CLI started.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    ensure!(
+        left.is_empty(),
+        "{command} left provider processes {left:?} running (killed)"
+    );
+    Ok(())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
