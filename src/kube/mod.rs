@@ -39,8 +39,11 @@ pub struct KubeLayer {
     pub skip_await: bool,
     /// CRDs known to this provider process: checked in this deployment or seen live.
     pub crds: CrdCatalog,
-    /// Types the cluster serves, by apiVersion and kind (only found ones are cached).
+    /// Types the cluster serves, by apiVersion and kind.
     discovered: Mutex<HashMap<(String, String), ObjectType>>,
+    /// Types the cluster did not serve when asked: a preview of many objects of a type its
+    /// CRD will add asks once, not once per object. Writes always ask again.
+    absent: Mutex<HashSet<(String, String)>>,
     /// Namespaces checked in this deployment: objects in them preview before they exist.
     planned_namespaces: Mutex<HashSet<String>>,
 }
@@ -84,6 +87,7 @@ impl KubeLayer {
             skip_await: settings.skip_await,
             crds: CrdCatalog::default(),
             discovered: Mutex::default(),
+            absent: Mutex::default(),
             planned_namespaces: Mutex::default(),
         }
     }
@@ -126,10 +130,14 @@ impl KubeLayer {
                 resource,
                 namespaced: caps.scope == Scope::Namespaced,
             },
-            Err(kube::Error::Api(status)) if status.code == 404 => return Ok(None),
-            Err(kube::Error::Discovery(_)) => return Ok(None),
+            Err(kube::Error::Api(status)) if status.code == 404 => return Ok(self.absent(key)),
+            Err(kube::Error::Discovery(_)) => return Ok(self.absent(key)),
             Err(e) => return Err(KubeError::from_kube(&format!("{kind} ({api_version})"), e)),
         };
+        self.absent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
         self.discovered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -137,9 +145,32 @@ impl KubeLayer {
         Ok(Some(found))
     }
 
-    /// Forgets what discovery found, after a CRD changed which types the cluster serves.
+    /// Records that the cluster serves no such type; `None`, to return.
+    fn absent(&self, key: (String, String)) -> Option<ObjectType> {
+        self.absent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
+        None
+    }
+
+    /// Whether discovery found no such type when last asked (and nothing since said
+    /// otherwise): a preview need not ask again.
+    pub fn known_absent(&self, api_version: &str, kind: &str) -> bool {
+        self.absent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&(api_version.to_string(), kind.to_string()))
+    }
+
+    /// Forgets what discovery found or missed, after a CRD changed which types the cluster
+    /// serves.
     pub fn forget_discovery(&self) {
         self.discovered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.absent
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();

@@ -240,6 +240,13 @@ async fn write<S: Shape>(
         // Only preview sees unknowns; what depends on them is unknown too.
         return Ok(preview_state(inputs));
     }
+    // A preview of the many objects of a type that a planned CRD adds asks discovery once.
+    if preview
+        && S::api_version_kind(inputs)
+            .is_some_and(|(api_version, kind)| ctx.kube.known_absent(&api_version, &kind))
+    {
+        return Ok(preview_state(inputs));
+    }
     let object_type = match type_of::<S>(ctx, inputs, &planned_id(inputs)).await? {
         Some(found) => found,
         None if preview => return Ok(preview_state(inputs)),
