@@ -64,13 +64,13 @@ fuzz:
 	cd fuzz && PATH="$$(source ../tests/env/lib.sh && tool_dir cargo-fuzz "$$CARGO_FUZZ_VERSION"):$$PATH" \
 	  cargo +nightly fuzz run decode_struct -- -max_total_time=60
 
-## Benchmarks (never part of `make test`): the provider's cold start, Check+Diff throughput
-## (criterion, benches/check_diff.rs), `pulumi preview`/`up` of 500 custom resources with
-## the provider's peak memory and `pulumi destroy` of 100 against `kubectl delete --wait`; the operator's scaling decisions per second (criterion,
-## benches/scaling_decision.rs) and its initial sync and memory with 1,000 and 2,000
-## AIServices on kwok (memory at 10,000 extrapolated), each against a control plane of its
-## own. Ends with one table: each figure, its target, a baseline measured in the same run and
-## the ratio.
+## Benchmarks (never part of `make test`; about 90 minutes on 2 cores). Side by side, in the
+## same run: the Pulumi lifecycle of a CRD and 100 and 500 CRs with our provider,
+## pulumi-kubernetes (built from its Go module by tests/env/provision pulumi_kubernetes), the
+## null provider (the engine's floor) and kubectl; the same with Terraform and OpenTofu; each
+## provider's cold start and peak memory; the operator's initial sync of 1,000 and 10,000
+## AIServices on kwok against creating what it creates with kubectl. Then criterion's
+## Check+Diff and scaling-decision rates. Medians of 3 alternating rounds; see README.
 BENCH_DIR := target/bench
 bench: provision
 	tests/env/provision pulumi_kubernetes
