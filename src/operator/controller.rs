@@ -5,6 +5,10 @@
 //! Ownership: the IaC side owns `spec`; the operator owns `status` and the Deployment's
 //! replicas. It never writes `spec`. In steady state it writes nothing: every write is
 //! skipped when the object already says what it would write.
+//!
+//! Reads cost no request: a reconcile reads the watched copies of the served object and of the
+//! Deployment and Service it owns (`owned`), and trusts its own recent writes over copies that
+//! do not show them yet.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -28,17 +32,16 @@ use tokio_stream::StreamExt;
 use crate::api::{Metric, ScalingMode, ServingStatus};
 
 use super::metric_source::{self, CounterSample};
+use super::owned::{APPLIED_HASH, EXPECTATION_TTL, Expected, Owned, believe};
 use super::scaling::{self, Decision, History};
 use super::stats::Stats;
 use super::workload::{self, MANAGER, Served};
 
-/// The annotation holding a hash of what the operator last applied to a Deployment or
-/// Service, so an unchanged object is not written again.
-const APPLIED_HASH: &str = "aiservice.example.com/applied-hash";
 /// How often a Manual-mode object is looked at without a change to it or its Deployment.
 const MANUAL_RESYNC: Duration = Duration::from_secs(300);
-/// Reconciles of one kind that run at once.
-const CONCURRENCY: u16 = 8;
+/// Reconciles of one kind that run at once. A reconcile holds no object of its own (it reads
+/// the watched copies), so this bounds the requests in flight, not memory.
+const CONCURRENCY: u16 = 32;
 /// The longest wait between retries of a failing object.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -64,6 +67,8 @@ pub enum Error {
     },
     #[error("{0} has no namespace")]
     NoNamespace(String),
+    #[error("the watch of {0} stopped before it listed them")]
+    WatchStopped(&'static str),
 }
 
 fn kube_error(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
@@ -82,9 +87,16 @@ struct Memory {
     last_scale_time: Option<Time>,
     samples: BTreeMap<String, CounterSample>,
     failures: u32,
+    /// The hash and replicas of the Deployment last applied, until its watch shows the hash.
+    deployment: Option<Expected<(String, i32)>>,
+    /// The hash of the Service last applied, until its watch shows it.
+    service: Option<Expected<String>>,
+    /// The status last written, until the watched object shows it.
+    status: Option<Expected<ServingStatus>>,
 }
 
-/// How many reconciles pass between two sweeps of the memory of deleted objects.
+/// The fewest reconciles between two sweeps of the memory of deleted objects; a sweep reads
+/// every watched object, so they are at least as many as the objects.
 const SWEEP_EVERY: u64 = 64;
 
 /// Shared by every reconcile of one kind.
@@ -95,7 +107,10 @@ pub struct Context<S: Served> {
     memory: Mutex<HashMap<String, Memory>>,
     /// The controller's cache of the watched objects, to forget deleted ones.
     objects: Store<S>,
+    owned: Owned,
     stats: Arc<Stats>,
+    /// The reconcile count at the last sweep of the memory of deleted objects.
+    swept_at: std::sync::atomic::AtomicU64,
 }
 
 impl<S: Served> Context<S> {
@@ -108,8 +123,20 @@ impl<S: Served> Context<S> {
     }
 
     /// Drops what is remembered of objects that no longer exist, so memory stays bounded by
-    /// the objects watched (the controller is never told about a deletion otherwise).
-    fn forget_deleted(&self) {
+    /// the objects watched (the controller is never told about a deletion otherwise). It reads
+    /// every watched object, so it runs once per as many reconciles as there are objects.
+    fn forget_deleted_now_and_then(&self, reconciles: u64) {
+        use std::sync::atomic::Ordering;
+        let swept_at = self.swept_at.load(Ordering::Relaxed);
+        let every = SWEEP_EVERY.max(self.objects.len() as u64);
+        if reconciles < swept_at + every
+            || self
+                .swept_at
+                .compare_exchange(swept_at, reconciles, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
         let live: HashSet<String> = self
             .objects
             .state()
@@ -130,20 +157,10 @@ pub async fn run<S: Served>(
     stats: Arc<Stats>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let (objects, deployments, services) = match &settings.namespace {
-        Some(ns) => (
-            Api::<S>::namespaced(client.clone(), ns),
-            Api::<Deployment>::namespaced(client.clone(), ns),
-            Api::<Service>::namespaced(client.clone(), ns),
-        ),
-        None => (
-            Api::<S>::all(client.clone()),
-            Api::<Deployment>::all(client.clone()),
-            Api::<Service>::all(client.clone()),
-        ),
+    let objects = match &settings.namespace {
+        Some(ns) => Api::<S>::namespaced(client.clone(), ns),
+        None => Api::<S>::all(client.clone()),
     };
-    let ours =
-        watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGER}"));
     let reporter = Reporter {
         controller: MANAGER.into(),
         instance: std::env::var("POD_NAME").ok(),
@@ -158,19 +175,18 @@ pub async fn run<S: Served>(
     )
     .applied_objects();
     let controller = Controller::for_stream(watched, reader)
-        // Bounded: each reconcile holds a Deployment and a Service in memory, and thousands
-        // at once at start-up would raise the operator's memory for good.
         .with_config(kube::runtime::controller::Config::default().concurrency(CONCURRENCY))
-        .owns(deployments, ours.clone())
-        .owns(services, ours)
         .graceful_shutdown_on(shutdown);
+    let (owned, controller) = Owned::watch(&client, settings.namespace.as_deref(), controller);
     let context = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
         settings,
         memory: Mutex::default(),
         objects: controller.store(),
+        owned,
         stats: stats.clone(),
+        swept_at: Default::default(),
     });
     let kind = S::kind(&()).to_string();
     let results = controller.run(reconcile::<S>, error_policy::<S>, context);
@@ -202,9 +218,7 @@ fn memory_key<S: Served>(object: &S) -> String {
 
 async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context<S>>) -> Result<Action, Error> {
     ctx.stats.reconciles.inc();
-    if ctx.stats.reconciles.get().is_multiple_of(SWEEP_EVERY) {
-        ctx.forget_deleted();
-    }
+    ctx.forget_deleted_now_and_then(ctx.stats.reconciles.get());
     ctx.stats.in_flight.inc();
     let action = reconcile_object(object.as_ref(), &ctx).await;
     ctx.stats.in_flight.dec();
@@ -239,12 +253,19 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
         .ok_or_else(|| Error::NoNamespace(name.clone()))?;
     let key = memory_key(object);
     let workload = object.workload();
-    let deployments = Api::<Deployment>::namespaced(ctx.client.clone(), &namespace);
-    let live = deployments
-        .get_opt(&name)
-        .await
-        .map_err(kube_error(format!("reading Deployment {namespace}/{name}")))?;
-    let current = live.as_ref().and_then(|d| d.spec.replicas);
+    if !ctx.owned.listed().await {
+        return Err(Error::WatchStopped("Deployments and Services"));
+    }
+    let live = ctx.owned.deployment(&namespace, &name);
+    let live_hash = live.as_ref().and_then(|d| d.applied_hash.as_deref());
+    // A Deployment just applied that its watch does not show yet: what was applied holds.
+    let applied = ctx.remember(&key, |m| {
+        believe(&mut m.deployment, |(hash, _)| live_hash == Some(hash))
+    });
+    let (live_hash, current) = match &applied {
+        Some((hash, replicas)) => (Some(hash.as_str()), Some(*replicas)),
+        None => (live_hash, live.as_ref().and_then(|d| d.spec.replicas)),
+    };
     let status = live
         .as_ref()
         .and_then(|d| d.status.clone())
@@ -275,28 +296,44 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
         workload::deployment(object, decision.desired, &ctx.settings.default_image);
     // Someone may have scaled the Deployment itself (kubectl scale deployment, an HPA): its
     // replicas then differ from what the hash recorded, and the operator takes them back.
-    let unchanged = live.as_ref().filter(|_| current == Some(decision.desired));
-    apply_if_changed(
-        &deployments,
-        &name,
-        desired_deployment,
-        unchanged,
-        &ctx.stats,
-    )
-    .await?;
+    let deployment_hash = live_hash.filter(|_| current == Some(decision.desired));
+    let live_service = ctx.owned.service(&namespace, &name);
+    let service_hash = live_service
+        .as_ref()
+        .and_then(|s| s.applied_hash.as_deref());
+    let applied_service = ctx.remember(&key, |m| {
+        believe(&mut m.service, |hash| service_hash == Some(hash))
+    });
+    let service_hash = applied_service.as_deref().or(service_hash);
+    let deployments = Api::<Deployment>::namespaced(ctx.client.clone(), &namespace);
     let services = Api::<Service>::namespaced(ctx.client.clone(), &namespace);
-    let live_service = services
-        .get_opt(&name)
-        .await
-        .map_err(kube_error(format!("reading Service {namespace}/{name}")))?;
-    apply_if_changed(
-        &services,
-        &name,
-        workload::service(object),
-        live_service.as_ref(),
-        &ctx.stats,
-    )
-    .await?;
+    // The two are independent: applied side by side.
+    let (deployment_applied, service_applied) = tokio::join!(
+        apply_if_changed(
+            &deployments,
+            &name,
+            desired_deployment,
+            deployment_hash,
+            &ctx.stats,
+        ),
+        apply_if_changed(
+            &services,
+            &name,
+            workload::service(object),
+            service_hash,
+            &ctx.stats,
+        ),
+    );
+    ctx.remember(&key, |m| {
+        if let Ok(Some(hash)) = &deployment_applied {
+            m.deployment = Some(Expected::new((hash.clone(), decision.desired)));
+        }
+        if let Ok(Some(hash)) = &service_applied {
+            m.service = Some(Expected::new(hash.clone()));
+        }
+    });
+    deployment_applied?;
+    service_applied?;
 
     let scaled = current.is_some_and(|c| c != decision.desired);
     if scaled {
@@ -309,16 +346,23 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
         )
         .await;
     }
+    // The status last written, while the watched object does not show it yet.
+    let watched_status = object.serving_status();
+    let written = ctx.remember(&key, |m| {
+        believe(&mut m.status, |s| watched_status == Some(s))
+    });
+    let old_status = written.as_ref().or(watched_status);
     let last_scale_time = ctx
         .remember(&key, |m| {
             if scaled {
-                m.last_scale_time = Some(Time(Timestamp::now()));
+                m.last_scale_time = Some(now_time());
             }
             m.last_scale_time.clone()
         })
-        .or_else(|| object.serving_status()?.last_scale_time.clone());
+        .or_else(|| old_status?.last_scale_time.clone());
     let new_status = serving_status(
         object,
+        old_status,
         &Observed {
             replicas: status.replicas.unwrap_or(0),
             ready,
@@ -328,7 +372,7 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
             last_scale_time,
         },
     );
-    if object.serving_status() != Some(&new_status) {
+    if old_status != Some(&new_status) {
         let objects = Api::<S>::namespaced(ctx.client.clone(), &namespace);
         let patch = json!({
             "apiVersion": S::api_version(&()),
@@ -339,7 +383,10 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
             .patch_status(&name, &apply_params(), &Patch::Apply(&patch))
             .await
         {
-            Ok(_) => ctx.stats.writes.inc(),
+            Ok(_) => {
+                ctx.stats.writes.inc();
+                ctx.remember(&key, |m| m.status = Some(Expected::new(new_status)));
+            }
             // A CRD of the same kind without a status subresource (a hand-written one, such
             // as the seed's): the workload runs, there is just nowhere to report.
             Err(kube::Error::Api(e)) if e.code == 404 => tracing::debug!(
@@ -354,11 +401,24 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
             }
         }
     }
-    Ok(Action::requeue(if auto {
+    let mut requeue = if auto {
         ctx.settings.poll_interval
     } else {
         MANUAL_RESYNC
-    }))
+    };
+    if applied.is_some() || applied_service.is_some() || written.is_some() {
+        // A write was believed over its watched copy: look again once it no longer is, in
+        // case the copy never shows it (the object was deleted meanwhile).
+        requeue = requeue.min(EXPECTATION_TTL);
+    }
+    Ok(Action::requeue(requeue))
+}
+
+/// Now, in whole seconds: what the API keeps of a time, so that a status written is equal to
+/// the one read back.
+fn now_time() -> Time {
+    let now = Timestamp::now();
+    Time(Timestamp::from_second(now.as_second()).unwrap_or(now))
 }
 
 fn apply_params() -> PatchParams {
@@ -367,14 +427,15 @@ fn apply_params() -> PatchParams {
     PatchParams::apply(MANAGER).force()
 }
 
-/// Server-side applies `desired` unless `live` already carries the hash of the same content.
+/// Server-side applies `desired` unless the live object's hash of what was applied to it,
+/// `applied`, is that of the same content. Returns the hash it applied, if it did.
 async fn apply_if_changed<K>(
     api: &Api<K>,
     name: &str,
     mut desired: K,
-    live: Option<&K>,
+    applied: Option<&str>,
     stats: &Stats,
-) -> Result<(), Error>
+) -> Result<Option<String>, Error>
 where
     K: Resource<DynamicType = ()>
         + Clone
@@ -383,11 +444,12 @@ where
         + std::fmt::Debug,
 {
     let hash = content_hash(&desired);
-    let applied = live.and_then(|l| l.annotations().get(APPLIED_HASH).cloned());
-    if applied.as_deref() == Some(hash.as_str()) {
-        return Ok(());
+    if applied == Some(hash.as_str()) {
+        return Ok(None);
     }
-    desired.annotations_mut().insert(APPLIED_HASH.into(), hash);
+    desired
+        .annotations_mut()
+        .insert(APPLIED_HASH.into(), hash.clone());
     let mut patch = serde_json::to_value(&desired).unwrap_or_default();
     patch["apiVersion"] = json!(K::api_version(&()));
     patch["kind"] = json!(K::kind(&()));
@@ -395,7 +457,7 @@ where
         .await
         .map_err(kube_error(format!("applying {} {name}", K::kind(&()))))?;
     stats.writes.inc();
-    Ok(())
+    Ok(Some(hash))
 }
 
 /// A hash of an object's content as the operator builds it (stable for one build of the
@@ -518,11 +580,15 @@ struct Observed<'a> {
     last_scale_time: Option<Time>,
 }
 
-/// The status the operator reports: unchanged fields keep their values (condition transition
-/// times, the last scale time), so an unchanged world produces an equal status.
-fn serving_status<S: Served>(object: &S, seen: &Observed) -> ServingStatus {
-    let old = object.serving_status().cloned().unwrap_or_default();
-    let now = Time(Timestamp::now());
+/// The status the operator reports: unchanged fields of `old` keep their values (condition
+/// transition times, the last scale time), so an unchanged world produces an equal status.
+fn serving_status<S: Served>(
+    object: &S,
+    old: Option<&ServingStatus>,
+    seen: &Observed,
+) -> ServingStatus {
+    let old = old.cloned().unwrap_or_default();
+    let now = now_time();
     let desired = seen.decision.desired;
     let mut conditions = Vec::new();
     let ready = if desired == 0 {

@@ -14,16 +14,17 @@
 //!   the comparison charges to it.
 //! - Sync, in namespace `bench-N`: N AIServices are created with `kubectl apply`, then the
 //!   operator is started for that namespace; sync is the time from its start until every
-//!   AIService has `status.observedGeneration == metadata.generation`. That is watched with one
-//!   `kubectl get --watch -o jsonpath` (one paginated list, then a stream of changes, each
-//!   printed as one short line), not by listing all N objects again every few seconds, which
-//!   at 10,000 loads the apiserver and this machine more than the operator does.
-//! - Writes per AIService: the apiserver's audit log (one line per request) from the operator's
-//!   start until sync, writes (create, update, patch, delete) in `bench-N` by the operator
-//!   (every writer but kubectl and the control plane's components; the operator's client
-//!   sends no user agent), by resource;
-//!   also the writes in the settling time after the sync (there should be few).
-//! - Reconciles per AIService, from the operator's `/metrics`, at the sync.
+//!   AIService has `status.observedGeneration == metadata.generation`: until the last first
+//!   status write of an AIService by the operator, read from the apiserver's audit log as it
+//!   grows, and confirmed by one list of the AIServices. Listing all N objects every few
+//!   seconds (as this bench did) loads the apiserver and this machine more than the operator
+//!   does at 10,000, and `kubectl get --watch` missed the status events of the first seconds
+//!   after its list (193 of 1,000 AIServices, counted only at their next change, minutes on).
+//! - Writes per AIService: the operator's writes (create, update, patch, delete) in `bench-N`
+//!   until the sync, by resource, from the same audit log (the operator's client sends no user
+//!   agent; every other writer there does), divided by N; also its writes in the settling time
+//!   after the sync (there should be few). The log is followed across its rotations (at 100 MB).
+//! - Reconciles per AIService, from the operator's `/metrics`, and its CPU time, at the sync.
 //! - RSS: the operator's resident memory after it ran [`SETTLE`] past the sync.
 //!
 //! The floor runs before the operator at each size: the Deployments it creates keep
@@ -36,11 +37,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aiservice_testenv::{ControlPlane, Options, Tools, remove_stale_dirs};
+use aiservice_testenv::{ControlPlane, Options, remove_stale_dirs};
 use anyhow::{Context, Result, bail};
+use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::comparison::{Comparison, Target, Unit};
@@ -340,8 +341,8 @@ fn round(plane: &ControlPlane, operator: &Path, dir: &Path, objects: usize) -> R
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let audit = plane.audit_log();
-    let audit_start = std::fs::metadata(audit)?.len();
+    let mut writes = OperatorWrites::new(AuditTail::from_end(plane.audit_log())?, &namespace);
+    let spawned = Timestamp::now();
     let mut child = Command::new(operator)
         .arg(format!("--kubeconfig={}", plane.kubeconfig().display()))
         .arg(format!("--namespace={namespace}"))
@@ -353,27 +354,27 @@ fn round(plane: &ControlPlane, operator: &Path, dir: &Path, objects: usize) -> R
         )?)
         .spawn()
         .context("starting the operator")?;
-    let started = Instant::now();
-    let outcome = measure(plane, &mut child, started, port, &namespace, objects);
+    let outcome = measure(plane, &mut child, spawned, &mut writes, port, objects);
     let _ = child.kill();
     let _ = child.wait();
-    let Synced {
-        sync,
-        reconciles,
-        cpu,
-        audit_at_sync,
-        rss_kib,
-    } = outcome?;
-    let audit_end = std::fs::metadata(audit)?.len();
-    let writes = operator_writes(audit, &namespace, audit_start, audit_at_sync)?;
-    let writes_after = operator_writes(audit, &namespace, audit_at_sync, audit_end)?
-        .values()
-        .sum();
+    let (synced_at, reconciles, cpu, rss_kib) = outcome?;
+    // Until the last first status write, by the apiserver's clock: the polls above see it late
+    // by up to their period and the confirming list.
+    let sync = Duration::try_from(synced_at.duration_since(spawned)).unwrap_or_default();
+    let mut until_sync = BTreeMap::new();
+    let mut writes_after = 0;
+    for (resource, at) in &writes.writes {
+        if *at <= synced_at {
+            *until_sync.entry(resource.clone()).or_insert(0) += 1;
+        } else {
+            writes_after += 1;
+        }
+    }
     let round = Round {
         objects,
         sync,
         rss_kib,
-        writes,
+        writes: until_sync,
         writes_after,
         reconciles,
         cpu,
@@ -390,161 +391,58 @@ fn round(plane: &ControlPlane, operator: &Path, dir: &Path, objects: usize) -> R
     Ok(round)
 }
 
-/// What [`measure`] saw.
-struct Synced {
-    sync: Duration,
-    /// At the sync.
-    reconciles: u64,
-    /// At the sync.
-    cpu: Duration,
-    /// The audit log's length at the sync.
-    audit_at_sync: u64,
-    /// After settling.
-    rss_kib: u64,
-}
-
-/// Until every AIService in `namespace` is synced, then [`SETTLE`] more.
+/// Until every AIService of `writes` is synced, then [`SETTLE`] more: (when the last one was
+/// synced, reconciles and the operator's CPU time at that point, its RSS after settling).
+/// `writes` has read the audit log up to the end of the settling time.
 fn measure(
     plane: &ControlPlane,
     child: &mut Child,
-    started: Instant,
+    spawned: Timestamp,
+    writes: &mut OperatorWrites,
     port: u16,
-    namespace: &str,
     objects: usize,
-) -> Result<Synced> {
+) -> Result<(Timestamp, u64, Duration, u64)> {
+    let started = Instant::now();
     // Generous: the operator before its fix took minutes at 2,000.
     let deadline =
         started + Duration::from_secs(600).max(Duration::from_millis(200) * objects as u32);
-    let mut watch = Watch::start(plane, namespace)?;
-    loop {
+    let synced_at = loop {
         if let Some(status) = child.try_wait()? {
             bail!("the operator exited ({status})");
         }
-        if watch.count(Duration::from_millis(200))? >= objects {
-            break;
+        if writes.poll()? >= objects {
+            // Confirmed by the objects themselves, with one list.
+            let synced = synced(plane, &writes.namespace)?;
+            if synced >= objects {
+                break writes.latest_first.unwrap_or(spawned);
+            }
+            eprintln!("   every AIService had a status written, but {synced} show it");
         }
         if Instant::now() > deadline {
             bail!(
-                "{objects} AIServices not synced in {:.0}s ({} were)",
+                "{objects} AIServices not synced in {:.0}s ({} had a status written)",
                 (deadline - started).as_secs_f64(),
-                watch.done
+                writes.first.len()
             );
         }
-    }
-    let sync = started.elapsed();
+        std::thread::sleep(Duration::from_millis(if writes.first.len() >= objects {
+            2000
+        } else {
+            200
+        }));
+    };
     let cpu = cpu_time(child.id() as libc::pid_t).unwrap_or_default();
-    let audit_at_sync = std::fs::metadata(plane.audit_log())?.len();
     let reconciles = metric(port, "aiservice_operator_reconciles_total").unwrap_or_else(|e| {
         eprintln!("   (reading the operator's /metrics: {e})");
         0
     });
-    drop(watch);
     std::thread::sleep(SETTLE);
     if let Some(status) = child.try_wait()? {
         bail!("the operator exited ({status})");
     }
     let rss_kib = vm_rss_kib(child.id() as libc::pid_t).context("reading the operator's VmRSS")?;
-    Ok(Synced {
-        sync,
-        reconciles,
-        cpu,
-        audit_at_sync,
-        rss_kib,
-    })
-}
-
-/// Which AIServices of a namespace have a status for their generation, from one `kubectl get
-/// --watch` that prints a line per object and change: its name, generation and observed
-/// generation.
-struct Watch {
-    watcher: Child,
-    lines: mpsc::Receiver<String>,
-    synced: HashMap<String, bool>,
-    done: usize,
-    plane_kubeconfig: std::path::PathBuf,
-    namespace: String,
-}
-
-impl Watch {
-    fn start(plane: &ControlPlane, namespace: &str) -> Result<Watch> {
-        let (watcher, lines) = Self::spawn(plane.kubeconfig(), namespace)?;
-        Ok(Watch {
-            watcher,
-            lines,
-            synced: HashMap::new(),
-            done: 0,
-            plane_kubeconfig: plane.kubeconfig().to_path_buf(),
-            namespace: namespace.into(),
-        })
-    }
-
-    fn spawn(kubeconfig: &Path, namespace: &str) -> Result<(Child, mpsc::Receiver<String>)> {
-        let mut watcher = Command::new(Tools::get()?.file("kubectl")?)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .args([
-                "get",
-                "aisvc",
-                "-n",
-                namespace,
-                "--watch",
-                "-o",
-                r#"jsonpath={.metadata.name}{" "}{.metadata.generation}{" "}{.status.observedGeneration}{"\n"}"#,
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting kubectl get --watch")?;
-        let stdout = watcher.stdout.take().context("kubectl's stdout")?;
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok((watcher, lines))
-    }
-
-    /// The synced count after taking in what the watch printed, waiting up to `wait` for it.
-    fn count(&mut self, wait: Duration) -> Result<usize> {
-        let first = match self.lines.recv_timeout(wait) {
-            Ok(line) => Some(line),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                // The watch ended (its connection timed out): list and watch again.
-                let _ = self.watcher.wait();
-                let (watcher, lines) = Self::spawn(&self.plane_kubeconfig, &self.namespace)?;
-                (self.watcher, self.lines) = (watcher, lines);
-                None
-            }
-        };
-        let rest: Vec<String> = self.lines.try_iter().collect();
-        for line in first.into_iter().chain(rest) {
-            let mut fields = line.split(' ');
-            let (Some(name), generation, observed) = (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
-            let now = generation.is_some_and(|g| !g.is_empty() && Some(g) == observed);
-            let was = self.synced.insert(name.to_string(), now).unwrap_or(false);
-            match (was, now) {
-                (false, true) => self.done += 1,
-                (true, false) => self.done -= 1,
-                _ => {}
-            }
-        }
-        Ok(self.done)
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.watcher.kill();
-        let _ = self.watcher.wait();
-    }
+    writes.poll()?;
+    Ok((synced_at, reconciles, cpu, rss_kib))
 }
 
 /// One counter of the operator's `/metrics`.
@@ -558,44 +456,69 @@ fn metric(port: u16, name: &str) -> Result<u64> {
         .with_context(|| format!("/metrics has no {name}"))
 }
 
-/// The operator's writes in `namespace` among the audit events between two lengths of the
-/// log, by resource (`aiservices/status` for a subresource). An event belongs to the range its
-/// line starts in. Read line by line: at 10,000 AIServices the log holds hundreds of MB.
-fn operator_writes(
-    audit: &Path,
-    namespace: &str,
-    from: u64,
-    to: u64,
-) -> Result<BTreeMap<String, usize>> {
-    let mut file = std::fs::File::open(audit)?;
-    let mut offset = from;
-    if from > 0 {
-        // Start at the first line that starts at or after `from`.
-        file.seek(SeekFrom::Start(from - 1))?;
-        let mut previous = [0u8];
-        file.read_exact(&mut previous)?;
-        if previous[0] != b'\n' {
-            let mut partial = Vec::new();
-            BufReader::new(&mut file).read_until(b'\n', &mut partial)?;
-            offset = from + partial.len() as u64;
+/// How many AIServices in `namespace` have a status for their current generation (one list).
+fn synced(plane: &ControlPlane, namespace: &str) -> Result<usize> {
+    let listed = plane.kubectl(&[
+        "get",
+        "aisvc",
+        "-n",
+        namespace,
+        "-o",
+        r#"jsonpath={range .items[*]}{.metadata.generation}{" "}{.status.observedGeneration}{"\n"}{end}"#,
+    ])?;
+    Ok(listed
+        .lines()
+        .filter(|line| {
+            line.split_once(' ').is_some_and(|(generation, observed)| {
+                !generation.is_empty() && generation == observed
+            })
+        })
+        .count())
+}
+
+/// The operator's writes in one namespace, read from the audit log as it grows: every write
+/// by resource with its time, and the first status write of each AIService. Every status the
+/// operator writes carries the generation it observed, and nothing changes an AIService's
+/// spec here, so an AIService's first status write is its sync. Reading the log costs the
+/// apiserver nothing, where watching or listing the AIServices competes with the operator.
+struct OperatorWrites {
+    tail: AuditTail,
+    namespace: String,
+    needle: String,
+    /// Resource (`aiservices/status` for a subresource) and time of each write.
+    writes: Vec<(String, Timestamp)>,
+    /// The first status write of each AIService.
+    first: HashMap<String, Timestamp>,
+    /// The latest of `first`.
+    latest_first: Option<Timestamp>,
+}
+
+impl OperatorWrites {
+    fn new(tail: AuditTail, namespace: &str) -> OperatorWrites {
+        OperatorWrites {
+            tail,
+            namespace: namespace.to_string(),
+            needle: format!("\"namespace\":\"{namespace}\""),
+            writes: Vec::new(),
+            first: HashMap::new(),
+            latest_first: None,
         }
     }
-    file.seek(SeekFrom::Start(offset))?;
-    let mut reader = BufReader::new(file);
-    let mut writes = BTreeMap::new();
-    let mut line = String::new();
-    let quoted = format!("\"namespace\":\"{namespace}\"");
-    while offset < to {
-        line.clear();
-        let read = reader.read_line(&mut line)?;
-        if read == 0 {
-            break;
+
+    /// Takes in what the log gained; returns how many AIServices have had a status written.
+    fn poll(&mut self) -> Result<usize> {
+        while let Some(line) = self.tail.next_line()? {
+            if line.contains(&self.needle) {
+                self.take(&line)?;
+            }
         }
-        offset += read as u64;
-        if !line.contains(&quoted) {
-            continue;
-        }
-        let event: Value = serde_json::from_str(&line).context("an audit line is not JSON")?;
+        Ok(self.first.len())
+    }
+
+    fn take(&mut self, line: &str) -> Result<()> {
+        let event: Value = serde_json::from_str(line).context("an audit line is not JSON")?;
+        let object = &event["objectRef"];
+        let agent = event["userAgent"].as_str().unwrap_or_default();
         let write = matches!(
             event["verb"].as_str(),
             Some("create" | "update" | "patch" | "delete")
@@ -603,21 +526,101 @@ fn operator_writes(
             .as_str()
             .unwrap_or_default()
             .contains("dryRun=All");
-        let agent = event["userAgent"].as_str().unwrap_or_default();
-        if !write
-            || event["objectRef"]["namespace"] != namespace
+        let done = matches!(event["responseStatus"]["code"].as_i64(), Some(200..=299));
+        let at = event["stageTimestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<Timestamp>().ok());
+        let (true, true, Some(at)) = (write, done, at) else {
+            return Ok(());
+        };
+        if object["namespace"] != self.namespace.as_str()
             || OTHER_WRITERS.iter().any(|other| agent.starts_with(other))
         {
-            continue;
+            return Ok(());
         }
-        let resource = event["objectRef"]["resource"].as_str().unwrap_or("?");
-        let key = match event["objectRef"]["subresource"].as_str() {
+        let resource = object["resource"].as_str().unwrap_or("?");
+        let key = match object["subresource"].as_str() {
             Some(sub) if !sub.is_empty() => format!("{resource}/{sub}"),
             _ => resource.to_string(),
         };
-        *writes.entry(key).or_insert(0) += 1;
+        if key == "aiservices/status"
+            && let Some(name) = object["name"].as_str()
+            && !self.first.contains_key(name)
+        {
+            self.first.insert(name.to_string(), at);
+            self.latest_first = Some(self.latest_first.map_or(at, |l| l.max(at)));
+        }
+        self.writes.push((key, at));
+        Ok(())
     }
-    Ok(writes)
+}
+
+/// The apiserver's audit log (one JSON event a line), followed as it grows and across its
+/// rotations: kube-apiserver renames it at 100 MB and starts a new file, which a 10,000-object
+/// round does several times.
+struct AuditTail {
+    path: std::path::PathBuf,
+    reader: BufReader<std::fs::File>,
+    inode: u64,
+    /// The start of a line not yet whole.
+    partial: String,
+    /// Whether `partial` is the rest of a line from before the start: dropped when whole.
+    skip_partial: bool,
+    /// The file was rotated: read it to its end, then go on with the new one.
+    draining: bool,
+}
+
+impl AuditTail {
+    /// From the log's end now.
+    fn from_end(path: &Path) -> Result<AuditTail> {
+        use std::os::unix::fs::MetadataExt;
+        let mut file = std::fs::File::open(path)?;
+        let inode = file.metadata()?.ino();
+        let end = file.seek(SeekFrom::End(0))?;
+        let mut skip_partial = false;
+        if end > 0 {
+            file.seek(SeekFrom::Start(end - 1))?;
+            let mut last = [0u8];
+            file.read_exact(&mut last)?;
+            skip_partial = last[0] != b'\n';
+        }
+        Ok(AuditTail {
+            path: path.to_path_buf(),
+            reader: BufReader::new(file),
+            inode,
+            partial: String::new(),
+            skip_partial,
+            draining: false,
+        })
+    }
+
+    /// The next whole line, if the log has one now.
+    fn next_line(&mut self) -> Result<Option<String>> {
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            self.reader.read_line(&mut self.partial)?;
+            if self.partial.ends_with('\n') {
+                let line = std::mem::take(&mut self.partial);
+                if std::mem::take(&mut self.skip_partial) {
+                    continue;
+                }
+                return Ok(Some(line));
+            }
+            // At the end of the file (maybe in a line still being written).
+            if self.draining {
+                let file = std::fs::File::open(&self.path)?;
+                self.inode = file.metadata()?.ino();
+                self.reader = BufReader::new(file);
+                self.partial.clear();
+                self.draining = false;
+                continue;
+            }
+            match std::fs::metadata(&self.path) {
+                Ok(now) if now.ino() != self.inode => self.draining = true,
+                _ => return Ok(None),
+            }
+        }
+    }
 }
 
 fn manifests(namespace: &str, objects: usize) -> String {
