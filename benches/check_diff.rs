@@ -17,7 +17,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use aiservice::kube::{DEFAULT_FIELD_MANAGER, KubeSettings};
+use aiservice::kube::DEFAULT_FIELD_MANAGER;
+use aiservice::provider_config::ProviderConfig;
 use aiservice::resource::{ChangeKind, CheckRequest, Context, Progress, Resource, State};
 use aiservice::value::{Object, PropertyPath, Value};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -236,10 +237,10 @@ fn check_diff(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("a current-thread runtime");
-    let settings = KubeSettings {
+    let settings = ProviderConfig {
         kubeconfig: Some(KUBECONFIG.to_string()),
         field_manager: DEFAULT_FIELD_MANAGER.to_string(),
-        ..KubeSettings::default()
+        ..ProviderConfig::default()
     };
     let kube = runtime
         .block_on(settings.connect())

@@ -1,67 +1,165 @@
-//! Provider configuration (kubeconfig, context, namespace, field manager, skipAwait), the same
-//! for every protocol adapter: each hands over the values it received under these keys.
+//! The provider's configuration: which cluster, and how to write to it. [`ProviderConfig`] is
+//! the one place a key is said: the Pulumi schema's config variables and the Terraform
+//! provider block are rendered from it ([`keys`]), and both adapters read it with
+//! [`ProviderConfig::from_args`].
 
-use crate::kube::KubeSettings;
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
 use crate::resource::CheckFailure;
 use crate::value::{Object, PropertyPath, Value};
 
-/// The configuration keys, as the schema lists them.
-pub const KEYS: [&str; 5] = [
-    "kubeconfig",
-    "context",
-    "namespace",
-    "fieldManager",
-    "skipAwait",
-];
+/// Which cluster to manage and how (each field's doc comment is its description in both
+/// schemas).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// A kubeconfig file's path or its contents (secret: never shown in plans or logs).
+    /// Unset: $KUBECONFIG, then ~/.kube/config.
+    #[schemars(extend("secret" = true))]
+    pub kubeconfig: Option<String>,
+    /// The kubeconfig context to use. Unset: its current context.
+    pub context: Option<String>,
+    /// The namespace of namespaced objects that set none. Unset: the context's namespace,
+    /// else `default`.
+    pub namespace: Option<String>,
+    /// The server-side apply field manager. Default: `pulumi-aiservice` with Pulumi,
+    /// `terraform-aiservice` with Terraform.
+    pub field_manager: String,
+    /// Do not wait for objects to become ready (CRDs Established, AIServices Ready).
+    pub skip_await: bool,
+}
 
-/// Settings from typed arguments; a key the arguments lack is asked of `fallback` (the Pulumi
-/// engine's older string variables). `default_field_manager` names the adapter's tool.
-pub fn settings(
-    args: &Object,
-    fallback: &dyn Fn(&str) -> Option<String>,
-    default_field_manager: &str,
-) -> Result<KubeSettings, CheckFailure> {
-    let text = |key: &str| -> Result<Option<String>, CheckFailure> {
-        match args.get(key).map(reveal) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-            Some(Value::Null | Value::String(_)) => Ok(None),
-            Some(other) => Err(CheckFailure::new(
-                PropertyPath::root().key(key),
-                format!("expected a string, got {}", other.type_name()),
-            )),
-            None => Ok(fallback(key).filter(|s| !s.is_empty())),
-        }
-    };
-    let skip_await = match text("skipAwait") {
-        Err(_) => matches!(args.get("skipAwait").map(reveal), Some(Value::Bool(true))),
-        Ok(None) => false,
-        Ok(Some(s)) => match s.as_str() {
-            "true" => true,
-            "false" => false,
-            other => {
-                return Err(CheckFailure::new(
-                    PropertyPath::root().key("skipAwait"),
-                    format!("expected true or false, got {other:?}"),
-                ));
+/// One configuration key, as both schemas render it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Key {
+    /// The key as Pulumi spells it (camelCase); Terraform's attribute is [`Key::snake_case`].
+    pub name: String,
+    pub kind: KeyKind,
+    pub description: String,
+    /// Never shown: a kubeconfig's contents carry credentials.
+    pub secret: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    String,
+    Bool,
+}
+
+impl Key {
+    /// The Terraform attribute name: `fieldManager` → `field_manager`.
+    pub fn snake_case(&self) -> String {
+        let mut out = String::with_capacity(self.name.len() + 2);
+        for c in self.name.chars() {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
             }
-        },
-    };
-    let settings = KubeSettings {
-        kubeconfig: text("kubeconfig")?,
-        context: text("context")?,
-        namespace: text("namespace")?,
-        field_manager: text("fieldManager")?.unwrap_or_else(|| default_field_manager.to_string()),
-        skip_await,
-    };
-    if let Some(ns) = &settings.namespace
-        && let Some(problem) = crate::resources::namespace_problem(ns)
-    {
-        return Err(CheckFailure::new(
-            PropertyPath::root().key("namespace"),
-            problem,
-        ));
+        }
+        out
     }
-    Ok(settings)
+}
+
+/// Every configuration key, by name.
+pub fn keys() -> Vec<Key> {
+    let schema = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<ProviderConfig>()
+        .to_value();
+    let Some(properties) = schema["properties"].as_object() else {
+        unreachable!("ProviderConfig is a struct, so its schema has properties")
+    };
+    properties
+        .iter()
+        .map(|(name, property)| Key {
+            name: name.clone(),
+            kind: key_kind(name, &property["type"]),
+            description: property["description"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('\n', " "),
+            secret: property["secret"] == true,
+        })
+        .collect()
+}
+
+/// A property's type, `"string"` or, for an `Option`, `["string", "null"]`: unset is a key's
+/// default in every schema, so null is no type of its own.
+fn key_kind(name: &str, types: &Json) -> KeyKind {
+    let named = |t: &str| types == t || types.as_array().is_some_and(|a| a.iter().any(|x| x == t));
+    if named("boolean") {
+        KeyKind::Bool
+    } else if named("string") {
+        KeyKind::String
+    } else {
+        unreachable!("ProviderConfig.{name} has type {types}: only strings and booleans are keys")
+    }
+}
+
+impl ProviderConfig {
+    /// The configuration from an adapter's typed arguments (keyed by [`Key::name`]); a key the
+    /// arguments lack is asked of `fallback` (the Pulumi engine's older string variables).
+    /// Empty strings count as unset; an unset field manager is `default_field_manager`, the
+    /// adapter's tool. A failure names the key.
+    pub fn from_args(
+        args: &Object,
+        fallback: &dyn Fn(&str) -> Option<String>,
+        default_field_manager: &str,
+    ) -> Result<ProviderConfig, CheckFailure> {
+        let mut given = serde_json::Map::new();
+        for key in keys() {
+            let problem = |reason: String| {
+                CheckFailure::new(PropertyPath::root().key(key.name.as_str()), reason)
+            };
+            let text = match args.get(&key.name).map(reveal) {
+                None => fallback(&key.name),
+                Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Bool(b)) if key.kind == KeyKind::Bool => Some(b.to_string()),
+                Some(other) => {
+                    let expected = match key.kind {
+                        KeyKind::String => "a string",
+                        KeyKind::Bool => "true or false",
+                    };
+                    return Err(problem(format!(
+                        "expected {expected}, got {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            let Some(text) = text.filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            let value = match key.kind {
+                KeyKind::String => Json::String(text),
+                KeyKind::Bool => match text.as_str() {
+                    "true" => Json::Bool(true),
+                    "false" => Json::Bool(false),
+                    other => return Err(problem(format!("expected true or false, got {other:?}"))),
+                },
+            };
+            given.insert(key.name, value);
+        }
+        let mut config: ProviderConfig = serde_json::from_value(Json::Object(given))
+            .map_err(|e| CheckFailure::new(PropertyPath::root(), e.to_string()))?;
+        if config.field_manager.is_empty() {
+            config.field_manager = default_field_manager.to_string();
+        }
+        if let Some(ns) = &config.namespace
+            && let Some(problem) = crate::resources::namespace_problem(ns)
+        {
+            return Err(CheckFailure::new(
+                PropertyPath::root().key("namespace"),
+                problem,
+            ));
+        }
+        Ok(config)
+    }
 }
 
 fn reveal(value: &Value) -> &Value {
@@ -77,8 +175,8 @@ mod tests {
 
     use super::*;
 
-    fn from(args: &Object, vars: &HashMap<String, String>) -> Result<KubeSettings, CheckFailure> {
-        settings(args, &|key| vars.get(key).cloned(), "pulumi-aiservice")
+    fn from(args: &Object, vars: &HashMap<String, String>) -> Result<ProviderConfig, CheckFailure> {
+        ProviderConfig::from_args(args, &|key| vars.get(key).cloned(), "pulumi-aiservice")
     }
 
     #[test]
@@ -98,6 +196,8 @@ mod tests {
         assert_eq!(s.namespace.as_deref(), Some("team-a"));
         assert!(s.skip_await);
         assert_eq!(s.field_manager, "pulumi-aiservice");
+        let vars: HashMap<String, String> = [("skipAwait".to_string(), "true".into())].into();
+        assert!(from(&Object::new(), &vars).unwrap().skip_await);
     }
 
     #[test]
@@ -113,5 +213,44 @@ mod tests {
             (err.path.to_string(), err.reason.as_str()),
             ("context".into(), "expected a string, got number")
         );
+        let args: Object = [("skipAwait".to_string(), Value::String("yes".into()))].into();
+        let err = from(&args, &HashMap::new()).unwrap_err();
+        assert_eq!(
+            (err.path.to_string(), err.reason.as_str()),
+            ("skipAwait".into(), "expected true or false, got \"yes\"")
+        );
+    }
+
+    #[test]
+    fn keys_come_from_the_type() {
+        let keys = keys();
+        let names: Vec<(&str, String)> = keys
+            .iter()
+            .map(|k| (k.name.as_str(), k.snake_case()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("context", "context".into()),
+                ("fieldManager", "field_manager".into()),
+                ("kubeconfig", "kubeconfig".into()),
+                ("namespace", "namespace".into()),
+                ("skipAwait", "skip_await".into()),
+            ]
+        );
+        assert!(keys.iter().all(|k| !k.description.is_empty()));
+        assert_eq!(
+            keys.iter()
+                .filter(|k| k.secret)
+                .map(|k| &k.name)
+                .collect::<Vec<_>>(),
+            ["kubeconfig"]
+        );
+        let bools: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.kind == KeyKind::Bool)
+            .map(|k| k.name.as_str())
+            .collect();
+        assert_eq!(bools, ["skipAwait"]);
     }
 }

@@ -390,3 +390,34 @@ async fn a_namespace_is_made_with_the_provider_and_a_missing_one_fails_preview()
     let gone = env.kubectl(&["get", "namespace", &team]).unwrap_err();
     assert!(gone.to_string().contains("NotFound"), "{gone:#}");
 }
+
+/// A bad provider setting fails the preview naming the key and what it expects, as the
+/// Terraform provider block does (`tests/terraform.rs`), before anything reaches the cluster.
+#[tokio::test]
+async fn a_bad_provider_setting_fails_preview_naming_the_key() {
+    let env = TestEnv::new("e2e-bad-config").await.unwrap();
+    let stack =
+        PulumiStack::new(&env, &repo("sdk-examples/yaml/modelserving"), our_bins()).unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", "Team_A"])
+        .unwrap();
+    assert_pulumi_fails_saying(
+        &stack.run(&["preview"]).unwrap(),
+        &[
+            r#"pulumi:providers:aiservice resource 'default' has a problem: namespace: "Team_A" is not a valid namespace name"#,
+        ],
+    );
+
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:skipAwait", "yes"])
+        .unwrap();
+    assert_pulumi_fails_saying(
+        &stack.run(&["preview"]).unwrap(),
+        &[
+            r#"pulumi:providers:aiservice resource 'default' has a problem: skipAwait: expected true or false, got "yes""#,
+        ],
+    );
+}

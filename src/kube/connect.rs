@@ -2,27 +2,14 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use super::{KubeError, KubeLayer};
-
-/// The provider configuration that decides which cluster and how to write to it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct KubeSettings {
-    /// A kubeconfig file's path or its contents; unset means `KUBECONFIG` or `~/.kube/config`.
-    pub kubeconfig: Option<String>,
-    /// The kubeconfig context; unset means its current context.
-    pub context: Option<String>,
-    /// Where namespaced objects without `metadata.namespace` go; unset means the context's
-    /// namespace, else `default`.
-    pub namespace: Option<String>,
-    pub field_manager: String,
-    pub skip_await: bool,
-}
+use crate::provider_config::ProviderConfig;
 
 /// The field manager every apply uses unless configured otherwise, so the provider's
 /// ownership of fields is stable across runs and machines.
 pub const DEFAULT_FIELD_MANAGER: &str = "pulumi-aiservice";
 
-impl KubeSettings {
-    /// Builds a client for these settings. Nothing is sent to the cluster yet, so an
+impl ProviderConfig {
+    /// Builds a client for this configuration. Nothing is sent to the cluster yet, so an
     /// unreachable cluster is reported by the first operation, naming its resource.
     pub async fn connect(&self) -> Result<KubeLayer, KubeError> {
         let options = KubeConfigOptions {

@@ -19,7 +19,7 @@ use kube::discovery::Scope;
 use kube::{Api, Client};
 
 pub use apply::ApplyOptions;
-pub use connect::{DEFAULT_FIELD_MANAGER, KubeSettings};
+pub use connect::DEFAULT_FIELD_MANAGER;
 pub use crd_catalog::{CrdCatalog, CrdLookup};
 pub use create::Created;
 pub use delete::{DeleteOptions, Deleted, Propagation};
@@ -79,7 +79,11 @@ impl ObjectRef {
 }
 
 impl KubeLayer {
-    pub fn new(client: Client, settings: &KubeSettings, default_namespace: String) -> Self {
+    pub fn new(
+        client: Client,
+        settings: &crate::provider_config::ProviderConfig,
+        default_namespace: String,
+    ) -> Self {
         Self {
             client,
             default_namespace,

@@ -7,11 +7,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::kube::{DEFAULT_FIELD_MANAGER, KubeLayer, KubeSettings};
+use crate::kube::{DEFAULT_FIELD_MANAGER, KubeLayer};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
+use crate::provider_config::{self, ProviderConfig};
 use crate::resource::{self, ChangeKind, Context, Resource, State};
 use crate::value::{Object, PropertyPath, Value};
-use crate::{provider_config, resources, schema};
+use crate::{resources, schema};
 
 use super::engine_log::EngineLog;
 use super::errors::{resource_status, value_status};
@@ -69,9 +70,9 @@ fn type_from_urn(urn: &str) -> &str {
 fn settings(
     args: &Object,
     variables: &std::collections::HashMap<String, String>,
-) -> Result<KubeSettings, resource::CheckFailure> {
+) -> Result<ProviderConfig, resource::CheckFailure> {
     let variable = |key: &str| variables.get(&format!("aiservice:config:{key}")).cloned();
-    provider_config::settings(args, &variable, DEFAULT_FIELD_MANAGER)
+    ProviderConfig::from_args(args, &variable, DEFAULT_FIELD_MANAGER)
 }
 
 fn decode(s: Option<&prost_types::Struct>) -> Result<Object, Status> {
@@ -150,10 +151,10 @@ impl ResourceProvider for Provider {
         let req = request.into_inner();
         let olds = decode(req.old_inputs.as_ref().or(req.olds.as_ref()))?;
         let news = decode(req.news.as_ref())?;
-        let diffs: Vec<String> = provider_config::KEYS
-            .iter()
-            .filter(|k| olds.get(**k) != news.get(**k))
-            .map(|k| k.to_string())
+        let diffs: Vec<String> = provider_config::keys()
+            .into_iter()
+            .filter(|k| olds.get(&k.name) != news.get(&k.name))
+            .map(|k| k.name)
             .collect();
         Ok(Response::new(rpc::DiffResponse {
             changes: if diffs.is_empty() {

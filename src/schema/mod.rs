@@ -79,14 +79,23 @@ fn languages() -> Value {
     })
 }
 
+/// The configuration variables, from [`crate::provider_config::ProviderConfig`].
 fn config_properties() -> Value {
-    json!({
-        "kubeconfig": {"type": "string", "secret": true, "description": "A kubeconfig file's path or its contents. Unset: $KUBECONFIG or ~/.kube/config."},
-        "context": {"type": "string", "description": "The kubeconfig context to use. Unset: its current context."},
-        "namespace": {"type": "string", "description": "The namespace for namespaced objects that set none. Unset: the context's namespace, else `default`."},
-        "fieldManager": {"type": "string", "description": "The server-side apply field manager. Default: `pulumi-aiservice`."},
-        "skipAwait": {"type": "boolean", "description": "Do not wait for objects to become ready."},
-    })
+    let properties: Map<String, Value> = crate::provider_config::keys()
+        .into_iter()
+        .map(|key| {
+            let kind = match key.kind {
+                crate::provider_config::KeyKind::String => "string",
+                crate::provider_config::KeyKind::Bool => "boolean",
+            };
+            let mut spec = json!({"type": kind, "description": key.description});
+            if key.secret {
+                spec["secret"] = json!(true);
+            }
+            (key.name, spec)
+        })
+        .collect();
+    Value::Object(properties)
 }
 
 /// A property spec with a description.

@@ -11,9 +11,10 @@ use tonic::{Request, Response, Status};
 
 use crate::kube::{KubeLayer, ObjectRef};
 use crate::proto::tfplugin6::{self as tf, provider_server};
+use crate::provider_config::{self, ProviderConfig};
 use crate::resource::{self, CheckRequest, Context, Progress, Resource, ResourceError, State};
+use crate::resources;
 use crate::value::{Object, PropertyPath, Segment, Value};
-use crate::{provider_config, resources};
 
 use super::cty::{self, Type};
 use super::diagnostics::{self, attribute_path, bad_value, check_failure, resource_error};
@@ -851,9 +852,7 @@ enum SettingsProblem {
     Invalid(tf::Diagnostic),
 }
 
-fn provider_settings(
-    config: Option<&tf::DynamicValue>,
-) -> Result<crate::kube::KubeSettings, SettingsProblem> {
+fn provider_settings(config: Option<&tf::DynamicValue>) -> Result<ProviderConfig, SettingsProblem> {
     let attrs = attributes(config, "provider configuration")
         .map_err(SettingsProblem::Invalid)?
         .unwrap_or_default();
@@ -865,18 +864,20 @@ fn provider_settings(
     if decoded.values().any(Value::contains_unknown) {
         return Err(SettingsProblem::Unknown);
     }
-    // The provider block's snake_case names become the shared configuration keys.
-    let args: Object = schema::PROVIDER_KEYS
+    // The provider block's snake_case names become the configuration keys.
+    let keys = provider_config::keys();
+    let args: Object = keys
         .iter()
-        .filter_map(|(attr, key)| Some((key.to_string(), decoded.get(*attr)?.clone())))
+        .filter_map(|key| Some((key.name.clone(), decoded.get(&key.snake_case())?.clone())))
         .collect();
-    provider_config::settings(&args, &|_| None, super::DEFAULT_FIELD_MANAGER).map_err(|failure| {
-        let attr = schema::PROVIDER_KEYS
+    ProviderConfig::from_args(&args, &|_| None, super::DEFAULT_FIELD_MANAGER).map_err(|failure| {
+        let attr = keys
             .iter()
-            .find(|(_, key)| failure.path.to_string() == *key)
-            .map_or("", |(attr, _)| attr);
+            .find(|key| failure.path.to_string() == key.name)
+            .map(|key| key.snake_case())
+            .unwrap_or_default();
         SettingsProblem::Invalid(tf::Diagnostic {
-            attribute: Some(diagnostics::top_level(attr)),
+            attribute: Some(diagnostics::top_level(&attr)),
             ..diagnostics::error(
                 "Invalid provider configuration",
                 format!("{attr}: {}", failure.reason),

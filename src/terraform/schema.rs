@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::proto::tfplugin6::{Schema, StringKind, schema};
 
 use super::cty::Type;
+use crate::provider_config::KeyKind;
 
 /// How a Terraform resource's configuration becomes the resource's inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,10 +120,12 @@ pub fn computed_type(name: &str) -> Type {
 
 /// One attribute: name, type, role and what the documentation says.
 struct Attr {
-    name: &'static str,
+    name: String,
     ty: Type,
     role: Role,
-    description: &'static str,
+    description: String,
+    /// Never shown by the CLI: a kubeconfig may be given as contents, credentials and all.
+    sensitive: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -136,23 +139,26 @@ impl ResourceType {
     fn attributes(&self) -> Vec<Attr> {
         let mut attrs = match self.layout {
             Layout::Manifest => vec![Attr {
-                name: "manifest",
+                name: "manifest".into(),
                 ty: Type::Dynamic,
                 role: Role::Required,
-                description: "The object as Kubernetes spells it: apiVersion, kind, metadata (name required), spec and any other top-level field.",
+                description: "The object as Kubernetes spells it: apiVersion, kind, metadata (name required), spec and any other top-level field.".into(),
+                sensitive: false,
             }],
             Layout::MetadataAndSpec => vec![
                 Attr {
-                    name: "metadata",
+                    name: "metadata".into(),
                     ty: Type::Dynamic,
                     role: Role::Required,
-                    description: "ObjectMeta: name (required), namespace (default: the provider's), labels, annotations.",
+                    description: "ObjectMeta: name (required), namespace (default: the provider's), labels, annotations.".into(),
+                    sensitive: false,
                 },
                 Attr {
-                    name: "spec",
+                    name: "spec".into(),
                     ty: Type::Dynamic,
                     role: Role::Required,
-                    description: "The spec, with the field names of the CRD (camelCase), validated at plan time.",
+                    description: "The spec, with the field names of the CRD (camelCase), validated at plan time.".into(),
+                    sensitive: false,
                 },
             ],
         };
@@ -173,28 +179,32 @@ impl ResourceType {
 fn computed_attributes() -> [Attr; 4] {
     [
         Attr {
-            name: ID,
+            name: ID.into(),
             ty: Type::String,
             role: Role::Computed,
-            description: "`namespace/name`, or `name` for a cluster-scoped object.",
+            description: "`namespace/name`, or `name` for a cluster-scoped object.".into(),
+            sensitive: false,
         },
         Attr {
-            name: UID,
+            name: UID.into(),
             ty: Type::String,
             role: Role::Computed,
-            description: "The object's metadata.uid.",
+            description: "The object's metadata.uid.".into(),
+            sensitive: false,
         },
         Attr {
-            name: OBJECT,
+            name: OBJECT.into(),
             ty: Type::Dynamic,
             role: Role::Computed,
-            description: "The object as the cluster returned it after apply, without status and managedFields.",
+            description: "The object as the cluster returned it after apply, without status and managedFields.".into(),
+            sensitive: false,
         },
         Attr {
-            name: STATUS,
+            name: STATUS.into(),
             ty: Type::Dynamic,
             role: Role::Computed,
-            description: "The object's status as last read. Readable, never part of a plan's diff.",
+            description: "The object's status as last read. Readable, never part of a plan's diff.".into(),
+            sensitive: false,
         },
     ]
 }
@@ -227,11 +237,12 @@ pub fn data_source_type(name: &str) -> Option<&'static DataSourceType> {
 
 impl DataSourceType {
     fn attributes(&self) -> Vec<Attr> {
-        let lookup = |name, description| Attr {
-            name,
+        let lookup = |name: &str, description: &str| Attr {
+            name: name.into(),
             ty: Type::String,
             role: Role::Required,
-            description,
+            description: description.into(),
+            sensitive: false,
         };
         let mut attrs = Vec::new();
         if self.fixed_kind.is_none() {
@@ -240,17 +251,19 @@ impl DataSourceType {
         }
         attrs.push(lookup("name", "metadata.name"));
         attrs.push(Attr {
-            name: "namespace",
+            name: "namespace".into(),
             ty: Type::String,
             role: Role::Optional,
-            description: "metadata.namespace; default: the provider's namespace. Ignored for cluster-scoped kinds.",
+            description: "metadata.namespace; default: the provider's namespace. Ignored for cluster-scoped kinds.".into(),
+            sensitive: false,
         });
         attrs.extend(computed_attributes());
         attrs.push(Attr {
-            name: "spec",
+            name: "spec".into(),
             ty: Type::Dynamic,
             role: Role::Computed,
-            description: "The object's spec.",
+            description: "The object's spec.".into(),
+            sensitive: false,
         });
         attrs
     }
@@ -276,52 +289,21 @@ pub fn provider_type() -> Type {
     object_type(&provider_attributes())
 }
 
-/// The provider block's attributes and the configuration keys they set.
-pub const PROVIDER_KEYS: [(&str, &str); 5] = [
-    ("kubeconfig", "kubeconfig"),
-    ("context", "context"),
-    ("namespace", "namespace"),
-    ("field_manager", "fieldManager"),
-    ("skip_await", "skipAwait"),
-];
-
-/// Attributes the CLI never shows: a kubeconfig may be given as contents, credentials and all.
-const SENSITIVE: [&str; 1] = ["kubeconfig"];
-
+/// The provider block's attributes: the configuration keys in snake_case.
 fn provider_attributes() -> Vec<Attr> {
-    let optional = |name, ty, description| Attr {
-        name,
-        ty,
-        role: Role::Optional,
-        description,
-    };
-    vec![
-        optional(
-            "kubeconfig",
-            Type::String,
-            "A kubeconfig file's path or its contents (sensitive: never shown in plans); default: $KUBECONFIG, then ~/.kube/config.",
-        ),
-        optional(
-            "context",
-            Type::String,
-            "The kubeconfig context to use; default: its current one.",
-        ),
-        optional(
-            "namespace",
-            Type::String,
-            "The namespace of namespaced objects that name none; default: the context's, then `default`.",
-        ),
-        optional(
-            "field_manager",
-            Type::String,
-            "The server-side apply field manager; default: terraform-aiservice.",
-        ),
-        optional(
-            "skip_await",
-            Type::Bool,
-            "Do not wait for objects to become ready (CRDs Established, AIServices Ready).",
-        ),
-    ]
+    crate::provider_config::keys()
+        .into_iter()
+        .map(|key| Attr {
+            name: key.snake_case(),
+            ty: match key.kind {
+                KeyKind::String => Type::String,
+                KeyKind::Bool => Type::Bool,
+            },
+            role: Role::Optional,
+            description: key.description,
+            sensitive: key.secret,
+        })
+        .collect()
 }
 
 fn object_type(attrs: &[Attr]) -> Type {
@@ -347,7 +329,7 @@ fn block_schema(description: &str, attrs: &[Attr]) -> Schema {
                     required: a.role == Role::Required,
                     optional: a.role == Role::Optional,
                     computed: a.role == Role::Computed,
-                    sensitive: SENSITIVE.contains(&a.name),
+                    sensitive: a.sensitive,
                     description_kind: StringKind::Markdown as i32,
                     deprecated: false,
                 })
@@ -369,12 +351,6 @@ mod tests {
         for t in &RESOURCE_TYPES {
             assert!(crate::resources::find(t.token).is_some(), "{}", t.name);
         }
-    }
-
-    #[test]
-    fn the_provider_block_sets_every_shared_configuration_key() {
-        let keys: Vec<&str> = PROVIDER_KEYS.iter().map(|(_, key)| *key).collect();
-        assert_eq!(keys, crate::provider_config::KEYS);
     }
 
     #[test]
