@@ -121,6 +121,11 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
         "and the field:\n{}",
         preview.stdout
     );
+    assert!(
+        preview.stdout.contains("aiservice.example.com/patch-force"),
+        "and the way to take it over:\n{}",
+        preview.stdout
+    );
 
     // Destroy removes both and waits until they are gone.
     stack

@@ -246,13 +246,22 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
     let conflict = config.plan(&["-var", "replicas=5"]).unwrap();
     assert_fails_saying(
         &conflict,
-        &["conflict with \"kubectl-patch\"", "pulumi.com/patchForce"],
+        &[
+            "conflict with \"kubectl-patch\"",
+            "aiservice.example.com/patch-force",
+        ],
+    );
+    // A Terraform user is never told to set a Pulumi annotation.
+    assert!(
+        !said(&conflict).contains("pulumi.com"),
+        "{}",
+        conflict.text()
     );
     config
         .edit(
             "main.tf",
             "metadata   = { name = \"example-model-serving\" }",
-            "metadata   = { name = \"example-model-serving\", annotations = { \"pulumi.com/patchForce\" = \"true\" } }",
+            "metadata   = { name = \"example-model-serving\", annotations = { \"aiservice.example.com/patch-force\" = \"true\" } }",
         )
         .unwrap();
     let take_back = config.plan(&["-var", "replicas=5"]).unwrap();

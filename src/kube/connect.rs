@@ -4,10 +4,6 @@ use kube::{Client, Config};
 use super::{KubeError, KubeLayer};
 use crate::provider_config::ProviderConfig;
 
-/// The field manager every apply uses unless configured otherwise, so the provider's
-/// ownership of fields is stable across runs and machines.
-pub const DEFAULT_FIELD_MANAGER: &str = "pulumi-aiservice";
-
 impl ProviderConfig {
     /// Builds a client for this configuration. Nothing is sent to the cluster yet, so an
     /// unreachable cluster is reported by the first operation, naming its resource.

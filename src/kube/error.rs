@@ -17,7 +17,7 @@ pub enum KubeError {
         message: String,
     },
     #[error(
-        "{what}: server-side apply conflict: {message}. Another field manager owns these fields; remove them from the program (or configuration), or set the annotation `pulumi.com/patchForce: \"true\"` on the object to take them over"
+        "{what}: server-side apply conflict: {message}. Another field manager owns these fields; remove them from the program (or configuration), or set the annotation `aiservice.example.com/patch-force: \"true\"` on the object to take them over"
     )]
     Conflict { what: String, message: String },
     #[error("{what}: {message} ({reason}, HTTP {code})")]

@@ -19,7 +19,6 @@ use kube::discovery::Scope;
 use kube::{Api, Client};
 
 pub use apply::ApplyOptions;
-pub use connect::DEFAULT_FIELD_MANAGER;
 pub use crd_catalog::{CrdCatalog, CrdLookup};
 pub use create::Created;
 pub use delete::{DeleteOptions, Deleted, Propagation};
@@ -30,6 +29,10 @@ pub use wait::{NotReady, Readiness, condition};
 /// Where `kubectl apply` (client-side) records what it applied: a copy of the object that
 /// neither programs nor the operator want.
 pub const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// `"true"` on an object: its applies take over fields another field manager owns (a
+/// conflict names it as the way out).
+pub const PATCH_FORCE_ANNOTATION: &str = "aiservice.example.com/patch-force";
 
 /// A connected cluster plus the provider-wide defaults resources apply with.
 pub struct KubeLayer {

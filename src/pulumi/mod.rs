@@ -12,6 +12,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::proto::pulumirpc::resource_provider_server::{ResourceProvider, ResourceProviderServer};
 
+/// The field manager of applies made through Pulumi unless configured otherwise, so the
+/// provider's ownership of fields is stable across runs and machines.
+pub const DEFAULT_FIELD_MANAGER: &str = "pulumi-aiservice";
+
 /// What the engine passes on the command line: `[flags] <engine-address>`.
 #[derive(Debug, Default, PartialEq)]
 pub struct PluginArgs {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::kube::{DEFAULT_FIELD_MANAGER, KubeLayer};
+use crate::kube::KubeLayer;
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
 use crate::resource::{self, ChangeKind, Context, Resource, State};
@@ -72,7 +72,7 @@ fn settings(
     variables: &std::collections::HashMap<String, String>,
 ) -> Result<ProviderConfig, resource::CheckFailure> {
     let variable = |key: &str| variables.get(&format!("aiservice:config:{key}")).cloned();
-    ProviderConfig::from_args(args, &variable, DEFAULT_FIELD_MANAGER)
+    ProviderConfig::from_args(args, &variable, super::DEFAULT_FIELD_MANAGER)
 }
 
 fn decode(s: Option<&prost_types::Struct>) -> Result<Object, Status> {

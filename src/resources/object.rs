@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::kube::{
-    ApplyOptions, DeleteOptions, Deleted, KUBECTL_LAST_APPLIED, ObjectRef, ObjectType, Readiness,
+    ApplyOptions, DeleteOptions, Deleted, KUBECTL_LAST_APPLIED, ObjectRef, ObjectType,
+    PATCH_FORCE_ANNOTATION, Readiness,
 };
 use crate::resource::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
@@ -15,10 +16,12 @@ use crate::value::{Object, PropertyPath, Value, carry_secrets};
 use super::import_id::{self, TypedId};
 use super::{diff, naming, ownership, ratchet};
 
-/// Opts an object into taking over fields another field manager owns.
-const FORCE_ANNOTATION: &str = "pulumi.com/patchForce";
-/// Opts one object out of waiting for readiness.
-const SKIP_AWAIT_ANNOTATION: &str = "pulumi.com/skipAwait";
+/// `"true"` opts one object out of waiting for readiness.
+pub const SKIP_AWAIT_ANNOTATION: &str = "aiservice.example.com/skip-await";
+/// pulumi-kubernetes' spellings of the patch-force and skip-await annotations, accepted so
+/// programs written for it keep working.
+const PULUMI_PATCH_FORCE_ANNOTATION: &str = "pulumi.com/patchForce";
+const PULUMI_SKIP_AWAIT_ANNOTATION: &str = "pulumi.com/skipAwait";
 /// How long a just-established CRD's type may take to appear in discovery.
 const DISCOVERY_GRACE: Duration = Duration::from_secs(10);
 
@@ -264,7 +267,11 @@ async fn write<S: Shape>(
     ownership::stamp(&mut desired, ctx.owner.as_deref());
     let options = ApplyOptions {
         dry_run: preview,
-        force: annotation(inputs, FORCE_ANNOTATION) == Some("true"),
+        force: annotation_is_true(
+            inputs,
+            PATCH_FORCE_ANNOTATION,
+            PULUMI_PATCH_FORCE_ANNOTATION,
+        ),
     };
     let written = match write {
         Write::Create => {
@@ -292,7 +299,9 @@ async fn write<S: Shape>(
         return Ok(State { id, outputs });
     }
     S::applied(ctx);
-    if ctx.kube.skip_await || annotation(inputs, SKIP_AWAIT_ANNOTATION) == Some("true") {
+    if ctx.kube.skip_await
+        || annotation_is_true(inputs, SKIP_AWAIT_ANNOTATION, PULUMI_SKIP_AWAIT_ANNOTATION)
+    {
         return Ok(State { id, outputs });
     }
     // Most objects are ready as written (a custom resource without a Ready condition):
@@ -552,6 +561,13 @@ pub(super) fn annotation<'a>(inputs: &'a Object, key: &str) -> Option<&'a str> {
     field(field(inputs.get("metadata")?, "annotations")?, key)?
         .get(&[])?
         .as_str()
+}
+
+/// Whether the annotation, under its name or pulumi-kubernetes' alias, is `"true"`.
+fn annotation_is_true(inputs: &Object, name: &str, alias: &str) -> bool {
+    [name, alias]
+        .into_iter()
+        .any(|key| annotation(inputs, key) == Some("true"))
 }
 
 fn object_of(json: &serde_json::Value) -> Object {

@@ -975,7 +975,8 @@ def conflict(run):
     error = rpc_error(run.cr.update, logical, id, inputs, outputs, news)
     message = expect_message(error, "kubectl-patch", ".spec.replicas", logical)
     forced = json.loads(json.dumps(news))
-    forced["metadata"]["annotations"] = {"pulumi.com/patchForce": "true"}
+    # The neutral name (the alias pulumi.com/patchForce is tested in tests/ownership.rs).
+    forced["metadata"]["annotations"] = {"aiservice.example.com/patch-force": "true"}
     updated = run.cr.update(logical, id, inputs, outputs, forced)
     expect(at(updated, "spec.replicas") == 2, "the forced update applies", spec=at(updated, "spec"))
     live = run.live(run.widget_kind(), logical)
@@ -989,6 +990,7 @@ def conflict(run):
 
 def not_ready_widget(run, logical):
     """A Widget whose status says Ready=False (created with skipAwait, status patched)."""
+    # pulumi-kubernetes' alias of aiservice.example.com/skip-await.
     id, inputs, outputs = run.create_widget(logical, annotations={"pulumi.com/skipAwait": "true"})
     status = {
         "status": {
