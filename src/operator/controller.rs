@@ -246,85 +246,158 @@ fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context<S>>) 
     Action::requeue(backoff)
 }
 
+/// One reconcile: observe, decide, act.
 async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Action, Error> {
+    let seen = observe(object, ctx).await?;
+    let decision = decide(object, ctx, &seen);
+    apply_workload(object, ctx, &seen, &decision).await?;
+    let status_believed = report(object, ctx, &seen, &decision).await?;
+    let requeue = if seen.auto {
+        ctx.settings.poll_interval
+    } else {
+        MANUAL_RESYNC
+    };
+    if seen.believed_write || status_believed {
+        // A write was believed over its watched copy: look again once it no longer is, in
+        // case the copy never shows it (the object was deleted meanwhile).
+        return Ok(Action::requeue(requeue.min(EXPECTATION_TTL)));
+    }
+    Ok(Action::requeue(requeue))
+}
+
+/// What a reconcile sees of one object's world: its Deployment and Service as watched (or as
+/// the operator last wrote them, while the copies do not show it yet) and its load.
+struct Observation {
+    namespace: String,
+    name: String,
+    /// The object's key in the operator's memory.
+    key: String,
+    /// The Deployment's replicas; `None` before it exists.
+    current: Option<i32>,
+    /// The hashes of what was last applied to the Deployment and the Service.
+    deployment_hash: Option<String>,
+    service_hash: Option<String>,
+    /// The Deployment's replicas and ready replicas as its status counts them.
+    replicas: i32,
+    ready: i32,
+    auto: bool,
+    requests_per_second: Result<f64, String>,
+    /// Whether one of the operator's writes was believed over a watched copy.
+    believed_write: bool,
+}
+
+async fn observe<S: Served>(object: &S, ctx: &Context<S>) -> Result<Observation, Error> {
     let name = object.name_any();
     let namespace = object
         .namespace()
         .ok_or_else(|| Error::NoNamespace(name.clone()))?;
     let key = memory_key(object);
-    let workload = object.workload();
     if !ctx.owned.listed().await {
         return Err(Error::WatchStopped("Deployments and Services"));
     }
-    let live = ctx.owned.deployment(&namespace, &name);
-    let live_hash = live.as_ref().and_then(|d| d.applied_hash.as_deref());
-    // A Deployment just applied that its watch does not show yet: what was applied holds.
+    let deployment = ctx.owned.deployment(&namespace, &name);
+    let watched_hash = deployment.as_ref().and_then(|d| d.applied_hash.clone());
     let applied = ctx.remember(&key, |m| {
-        believe(&mut m.deployment, |(hash, _)| live_hash == Some(hash))
+        believe(&mut m.deployment, |(hash, _)| {
+            watched_hash.as_ref() == Some(hash)
+        })
     });
-    let (live_hash, current) = match &applied {
-        Some((hash, replicas)) => (Some(hash.as_str()), Some(*replicas)),
-        None => (live_hash, live.as_ref().and_then(|d| d.spec.replicas)),
+    let believed_deployment = applied.is_some();
+    let (deployment_hash, current) = match applied {
+        Some((hash, replicas)) => (Some(hash), Some(replicas)),
+        None => (
+            watched_hash,
+            deployment.as_ref().and_then(|d| d.spec.replicas),
+        ),
     };
-    let status = live
+    let counts = deployment
         .as_ref()
         .and_then(|d| d.status.clone())
         .unwrap_or_default();
-    let ready = status.ready_replicas.unwrap_or(0);
-
+    let watched_service_hash = ctx
+        .owned
+        .service(&namespace, &name)
+        .and_then(|s| s.applied_hash.clone());
+    let applied_service = ctx.remember(&key, |m| {
+        believe(&mut m.service, |hash| {
+            watched_service_hash.as_ref() == Some(hash)
+        })
+    });
+    let believed_service = applied_service.is_some();
+    let workload = object.workload();
     let auto = workload.scaling.mode == ScalingMode::Auto;
     let requests_per_second = if auto {
         measure(object, &workload.scaling.metric, &key, ctx).await
     } else {
         Err("not measured in Manual mode".to_string())
     };
-    let now = SystemTime::now();
-    let history = ctx.remember(&key, |m| m.history.clone());
+    Ok(Observation {
+        namespace,
+        name,
+        key,
+        current,
+        deployment_hash,
+        service_hash: applied_service.or(watched_service_hash),
+        replicas: counts.replicas.unwrap_or(0),
+        ready: counts.ready_replicas.unwrap_or(0),
+        auto,
+        requests_per_second,
+        believed_write: believed_deployment || believed_service,
+    })
+}
+
+/// The scaling decision (a pure function) on what was seen and the object's history.
+fn decide<S: Served>(object: &S, ctx: &Context<S>, seen: &Observation) -> Decision {
+    let workload = object.workload();
+    let history = ctx.remember(&seen.key, |m| m.history.clone());
     let decision = scaling::decide(&scaling::Inputs {
         scaling: &workload.scaling,
         spec_replicas: workload.replicas,
-        current,
-        ready,
-        requests_per_second: requests_per_second.clone(),
+        current: seen.current,
+        ready: seen.ready,
+        requests_per_second: seen.requests_per_second.clone(),
         history: &history,
-        now,
+        now: SystemTime::now(),
     });
-    ctx.remember(&key, |m| m.history = decision.history.clone());
+    ctx.remember(&seen.key, |m| m.history = decision.history.clone());
     ctx.stats.decisions.inc();
+    decision
+}
 
-    let desired_deployment =
-        workload::deployment(object, decision.desired, &ctx.settings.default_image);
+/// Applies the Deployment and Service the decision asks for, each only when it differs from
+/// what was last applied, and says so with an Event when the replicas changed.
+async fn apply_workload<S: Served>(
+    object: &S,
+    ctx: &Context<S>,
+    seen: &Observation,
+    decision: &Decision,
+) -> Result<(), Error> {
     // Someone may have scaled the Deployment itself (kubectl scale deployment, an HPA): its
     // replicas then differ from what the hash recorded, and the operator takes them back.
-    let deployment_hash = live_hash.filter(|_| current == Some(decision.desired));
-    let live_service = ctx.owned.service(&namespace, &name);
-    let service_hash = live_service
-        .as_ref()
-        .and_then(|s| s.applied_hash.as_deref());
-    let applied_service = ctx.remember(&key, |m| {
-        believe(&mut m.service, |hash| service_hash == Some(hash))
-    });
-    let service_hash = applied_service.as_deref().or(service_hash);
-    let deployments = Api::<Deployment>::namespaced(ctx.client.clone(), &namespace);
-    let services = Api::<Service>::namespaced(ctx.client.clone(), &namespace);
+    let deployment_hash = seen
+        .deployment_hash
+        .as_deref()
+        .filter(|_| seen.current == Some(decision.desired));
+    let deployments = Api::<Deployment>::namespaced(ctx.client.clone(), &seen.namespace);
+    let services = Api::<Service>::namespaced(ctx.client.clone(), &seen.namespace);
     // The two are independent: applied side by side.
     let (deployment_applied, service_applied) = tokio::join!(
         apply_if_changed(
             &deployments,
-            &name,
-            desired_deployment,
+            &seen.name,
+            workload::deployment(object, decision.desired, &ctx.settings.default_image),
             deployment_hash,
             &ctx.stats,
         ),
         apply_if_changed(
             &services,
-            &name,
+            &seen.name,
             workload::service(object),
-            service_hash,
+            seen.service_hash.as_deref(),
             &ctx.stats,
         ),
     );
-    ctx.remember(&key, |m| {
+    ctx.remember(&seen.key, |m| {
         if let Ok(Some(hash)) = &deployment_applied {
             m.deployment = Some(Expected::new((hash.clone(), decision.desired)));
         }
@@ -334,9 +407,7 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
     });
     deployment_applied?;
     service_applied?;
-
-    let scaled = current.is_some_and(|c| c != decision.desired);
-    if scaled {
+    if seen.current.is_some_and(|c| c != decision.desired) {
         publish(
             ctx,
             object,
@@ -346,14 +417,26 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
         )
         .await;
     }
-    // The status last written, while the watched object does not show it yet.
+    Ok(())
+}
+
+/// Writes the object's status when it changed. Returns whether the status the operator last
+/// wrote was believed over the watched object, which does not show it yet.
+async fn report<S: Served>(
+    object: &S,
+    ctx: &Context<S>,
+    seen: &Observation,
+    decision: &Decision,
+) -> Result<bool, Error> {
+    let (key, namespace, name) = (&seen.key, &seen.namespace, &seen.name);
     let watched_status = object.serving_status();
-    let written = ctx.remember(&key, |m| {
+    let written = ctx.remember(key, |m| {
         believe(&mut m.status, |s| watched_status == Some(s))
     });
     let old_status = written.as_ref().or(watched_status);
+    let scaled = seen.current.is_some_and(|c| c != decision.desired);
     let last_scale_time = ctx
-        .remember(&key, |m| {
+        .remember(key, |m| {
             if scaled {
                 m.last_scale_time = Some(now_time());
             }
@@ -364,54 +447,45 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Act
         object,
         old_status,
         &Observed {
-            replicas: status.replicas.unwrap_or(0),
-            ready,
-            auto,
-            requests_per_second: &requests_per_second,
-            decision: &decision,
+            replicas: seen.replicas,
+            ready: seen.ready,
+            auto: seen.auto,
+            requests_per_second: &seen.requests_per_second,
+            decision,
             last_scale_time,
         },
     );
-    if old_status != Some(&new_status) {
-        let objects = Api::<S>::namespaced(ctx.client.clone(), &namespace);
-        let patch = json!({
-            "apiVersion": S::api_version(&()),
-            "kind": S::kind(&()),
-            "status": new_status,
-        });
-        match objects
-            .patch_status(&name, &apply_params(), &Patch::Apply(&patch))
-            .await
-        {
-            Ok(_) => {
-                ctx.stats.writes.inc();
-                ctx.remember(&key, |m| m.status = Some(Expected::new(new_status)));
-            }
-            // A CRD of the same kind without a status subresource (a hand-written one, such
-            // as the seed's): the workload runs, there is just nowhere to report.
-            Err(kube::Error::Api(e)) if e.code == 404 => tracing::debug!(
-                "{} {namespace}/{name}: its CRD has no status subresource; status not written",
+    if old_status == Some(&new_status) {
+        return Ok(written.is_some());
+    }
+    let objects = Api::<S>::namespaced(ctx.client.clone(), namespace);
+    let patch = json!({
+        "apiVersion": S::api_version(&()),
+        "kind": S::kind(&()),
+        "status": new_status,
+    });
+    match objects
+        .patch_status(name, &apply_params(), &Patch::Apply(&patch))
+        .await
+    {
+        Ok(_) => {
+            ctx.stats.writes.inc();
+            ctx.remember(key, |m| m.status = Some(Expected::new(new_status)));
+        }
+        // A CRD of the same kind without a status subresource (a hand-written one, such as
+        // the seed's): the workload runs, there is just nowhere to report.
+        Err(kube::Error::Api(e)) if e.code == 404 => tracing::debug!(
+            "{} {namespace}/{name}: its CRD has no status subresource; status not written",
+            S::kind(&())
+        ),
+        Err(e) => {
+            return Err(kube_error(format!(
+                "writing the status of {} {namespace}/{name}",
                 S::kind(&())
-            ),
-            Err(e) => {
-                return Err(kube_error(format!(
-                    "writing the status of {} {namespace}/{name}",
-                    S::kind(&())
-                ))(e));
-            }
+            ))(e));
         }
     }
-    let mut requeue = if auto {
-        ctx.settings.poll_interval
-    } else {
-        MANUAL_RESYNC
-    };
-    if applied.is_some() || applied_service.is_some() || written.is_some() {
-        // A write was believed over its watched copy: look again once it no longer is, in
-        // case the copy never shows it (the object was deleted meanwhile).
-        requeue = requeue.min(EXPECTATION_TTL);
-    }
-    Ok(Action::requeue(requeue))
+    Ok(written.is_some())
 }
 
 /// Now, in whole seconds: what the API keeps of a time, so that a status written is equal to
