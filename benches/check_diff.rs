@@ -17,9 +17,9 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use aiservice::contract::{ChangeKind, CheckRequest, Context, Progress, Resource, State};
 use aiservice::provider_config::ProviderConfig;
 use aiservice::pulumi::DEFAULT_FIELD_MANAGER;
-use aiservice::resource::{ChangeKind, CheckRequest, Context, Progress, Resource, State};
 use aiservice::value::{Object, PropertyPath, Value};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;

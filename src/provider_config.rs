@@ -8,7 +8,7 @@ use schemars::generate::SchemaSettings;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::resource::CheckFailure;
+use crate::contract::CheckFailure;
 use crate::value::{Object, PropertyPath, Value};
 
 /// Which cluster to manage and how (each field's doc comment is its description in both

@@ -53,7 +53,7 @@ struct Args {
     leader_elect_namespace: Option<String>,
 
     /// The name of the Lease.
-    #[arg(long, default_value = aiservice::kube::OPERATOR_LEASE)]
+    #[arg(long, default_value = aiservice::cluster::OPERATOR_LEASE)]
     leader_elect_lease: String,
 
     /// How long the Lease holds without renewal; a standby takes over after it.

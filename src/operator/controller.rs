@@ -100,7 +100,7 @@ struct Memory {
 const SWEEP_EVERY: u64 = 64;
 
 /// Shared by every reconcile of one kind.
-pub struct Context<S: Served> {
+pub struct Reconciler<S: Served> {
     client: Client,
     settings: Settings,
     recorder: Recorder,
@@ -113,7 +113,7 @@ pub struct Context<S: Served> {
     swept_at: std::sync::atomic::AtomicU64,
 }
 
-impl<S: Served> Context<S> {
+impl<S: Served> Reconciler<S> {
     fn remember<T>(&self, key: &str, f: impl FnOnce(&mut Memory) -> T) -> T {
         let mut memory = self
             .memory
@@ -178,7 +178,7 @@ pub async fn run<S: Served>(
         .with_config(kube::runtime::controller::Config::default().concurrency(CONCURRENCY))
         .graceful_shutdown_on(shutdown);
     let (owned, controller) = Owned::watch(&client, settings.namespace.as_deref(), controller);
-    let context = Arc::new(Context {
+    let context = Arc::new(Reconciler {
         recorder: Recorder::new(client.clone(), reporter),
         client,
         settings,
@@ -204,7 +204,7 @@ fn slim<S: Served>(object: &mut S) {
     object.managed_fields_mut().clear();
     object
         .annotations_mut()
-        .remove(crate::kube::KUBECTL_LAST_APPLIED);
+        .remove(crate::cluster::KUBECTL_LAST_APPLIED);
 }
 
 fn memory_key<S: Served>(object: &S) -> String {
@@ -216,7 +216,7 @@ fn memory_key<S: Served>(object: &S) -> String {
     )
 }
 
-async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context<S>>) -> Result<Action, Error> {
+async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Reconciler<S>>) -> Result<Action, Error> {
     ctx.stats.reconciles.inc();
     ctx.forget_deleted_now_and_then(ctx.stats.reconciles.get());
     ctx.stats.in_flight.inc();
@@ -230,7 +230,7 @@ async fn reconcile<S: Served>(object: Arc<S>, ctx: Arc<Context<S>>) -> Result<Ac
     action
 }
 
-fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context<S>>) -> Action {
+fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Reconciler<S>>) -> Action {
     ctx.stats.errors.inc();
     let failures = ctx.remember(&memory_key(object.as_ref()), |m| {
         m.failures = m.failures.saturating_add(1);
@@ -247,7 +247,7 @@ fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Context<S>>) 
 }
 
 /// One reconcile: observe, decide, act.
-async fn reconcile_object<S: Served>(object: &S, ctx: &Context<S>) -> Result<Action, Error> {
+async fn reconcile_object<S: Served>(object: &S, ctx: &Reconciler<S>) -> Result<Action, Error> {
     let seen = observe(object, ctx).await?;
     let decision = decide(object, ctx, &seen);
     apply_workload(object, ctx, &seen, &decision).await?;
@@ -286,7 +286,7 @@ struct Observation {
     believed_write: bool,
 }
 
-async fn observe<S: Served>(object: &S, ctx: &Context<S>) -> Result<Observation, Error> {
+async fn observe<S: Served>(object: &S, ctx: &Reconciler<S>) -> Result<Observation, Error> {
     let name = object.name_any();
     let namespace = object
         .namespace()
@@ -347,7 +347,7 @@ async fn observe<S: Served>(object: &S, ctx: &Context<S>) -> Result<Observation,
 }
 
 /// The scaling decision (a pure function) on what was seen and the object's history.
-fn decide<S: Served>(object: &S, ctx: &Context<S>, seen: &Observation) -> Decision {
+fn decide<S: Served>(object: &S, ctx: &Reconciler<S>, seen: &Observation) -> Decision {
     let workload = object.workload();
     let history = ctx.remember(&seen.key, |m| m.history.clone());
     let decision = scaling::decide(&scaling::Inputs {
@@ -368,7 +368,7 @@ fn decide<S: Served>(object: &S, ctx: &Context<S>, seen: &Observation) -> Decisi
 /// what was last applied, and says so with an Event when the replicas changed.
 async fn apply_workload<S: Served>(
     object: &S,
-    ctx: &Context<S>,
+    ctx: &Reconciler<S>,
     seen: &Observation,
     decision: &Decision,
 ) -> Result<(), Error> {
@@ -424,7 +424,7 @@ async fn apply_workload<S: Served>(
 /// wrote was believed over the watched object, which does not show it yet.
 async fn report<S: Served>(
     object: &S,
-    ctx: &Context<S>,
+    ctx: &Reconciler<S>,
     seen: &Observation,
     decision: &Decision,
 ) -> Result<bool, Error> {
@@ -548,7 +548,7 @@ async fn measure<S: Served>(
     object: &S,
     metric: &Option<Metric>,
     key: &str,
-    ctx: &Context<S>,
+    ctx: &Reconciler<S>,
 ) -> Result<f64, String> {
     let name = object.name_any();
     let namespace = object.namespace().unwrap_or_default();
@@ -626,7 +626,7 @@ fn is_ready(pod: &Pod) -> bool {
 }
 
 async fn publish<S: Served>(
-    ctx: &Context<S>,
+    ctx: &Reconciler<S>,
     object: &S,
     type_: EventType,
     reason: &str,

@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 
-use crate::kube::lease_expired;
+use crate::cluster::lease_expired;
 use kube::api::{Api, PostParams};
 use tokio_util::sync::CancellationToken;
 

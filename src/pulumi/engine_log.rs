@@ -3,9 +3,9 @@
 
 use tonic::transport::Channel;
 
+use crate::contract::Progress;
 use crate::proto::pulumirpc::engine_client::EngineClient;
 use crate::proto::pulumirpc::{LogRequest, LogSeverity};
-use crate::resource::Progress;
 
 /// A connection to the engine, made lazily from the address it passed on the command line.
 #[derive(Clone)]

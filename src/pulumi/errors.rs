@@ -5,9 +5,9 @@
 use prost::Message;
 use tonic::{Code, Status};
 
+use crate::contract::ResourceError;
 use crate::proto::google_rpc;
 use crate::proto::pulumirpc::ErrorResourceInitFailed;
-use crate::resource::ResourceError;
 use crate::value::{Object, Value, ValueError};
 
 pub fn resource_status(error: ResourceError, inputs: &Object) -> Status {
@@ -43,7 +43,7 @@ pub fn value_status(error: ValueError) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::State;
+    use crate::contract::State;
 
     #[test]
     fn not_ready_names_the_object_once_in_the_message_and_the_reasons_the_cli_shows() {

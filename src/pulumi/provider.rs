@@ -7,10 +7,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::kube::KubeLayer;
+use crate::cluster::KubeLayer;
+use crate::contract::{self, ChangeKind, Context, Resource, State};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
-use crate::resource::{self, ChangeKind, Context, Resource, State};
 use crate::value::{Object, PropertyPath, Value};
 use crate::{resources, schema};
 
@@ -70,7 +70,7 @@ fn type_from_urn(urn: &str) -> &str {
 fn settings(
     args: &Object,
     variables: &std::collections::HashMap<String, String>,
-) -> Result<ProviderConfig, resource::CheckFailure> {
+) -> Result<ProviderConfig, contract::CheckFailure> {
     let variable = |key: &str| variables.get(&format!("aiservice:config:{key}")).cloned();
     ProviderConfig::from_args(args, &variable, super::DEFAULT_FIELD_MANAGER)
 }
@@ -92,7 +92,7 @@ fn encode(object: &Object) -> Option<prost_types::Struct> {
 /// `<type> resource '<name>' has a problem: <reason>`, so the path goes into the reason and
 /// the reason (ours) shows the offending value: `spec.replicas: expected integer, got string
 /// "three"`, as on the Terraform side.
-fn failures(failures: Vec<resource::CheckFailure>) -> Vec<rpc::CheckFailure> {
+fn failures(failures: Vec<contract::CheckFailure>) -> Vec<rpc::CheckFailure> {
     failures
         .into_iter()
         .map(|f| rpc::CheckFailure {
@@ -201,7 +201,7 @@ impl ResourceProvider for Provider {
             Ok(news) => news.unwrap_or_default(),
             Err(e) => {
                 // The error's text already starts with its path.
-                let failure = resource::CheckFailure::new(PropertyPath::root(), e.to_string());
+                let failure = contract::CheckFailure::new(PropertyPath::root(), e.to_string());
                 return Ok(Response::new(rpc::CheckResponse {
                     inputs: req.news,
                     failures: failures(vec![failure]),
@@ -221,7 +221,7 @@ impl ResourceProvider for Provider {
         let checked = resource
             .check(
                 &ctx,
-                resource::CheckRequest {
+                contract::CheckRequest {
                     name,
                     olds: &olds,
                     news,
@@ -400,11 +400,11 @@ mod tests {
     #[test]
     fn check_failures_carry_the_path_in_the_reason_for_the_cli_to_show() {
         let sent = failures(vec![
-            resource::CheckFailure::new(
+            contract::CheckFailure::new(
                 PropertyPath::dotted("spec.replicas"),
                 r#"expected integer, got string "three""#,
             ),
-            resource::CheckFailure::new(
+            contract::CheckFailure::new(
                 PropertyPath::root(),
                 "minReplicas must not exceed maxReplicas",
             ),

@@ -6,8 +6,8 @@ use std::time::Duration;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::ApiResource;
 
-use crate::kube::{ObjectType, Readiness, condition};
-use crate::resource::{CheckFailure, Context, ResourceError};
+use crate::cluster::{ObjectType, Readiness, condition};
+use crate::contract::{CheckFailure, Context, ResourceError};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::object::Shape;

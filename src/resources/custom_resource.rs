@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::kube::{CrdLookup, ObjectRef, ObjectType, Readiness, condition};
-use crate::resource::{CheckFailure, Context, ResourceError};
+use crate::cluster::{CrdLookup, ObjectRef, ObjectType, Readiness, condition};
+use crate::contract::{CheckFailure, Context, ResourceError};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::import_id::TypedId;

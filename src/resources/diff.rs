@@ -1,7 +1,7 @@
 //! Property-level diffs of inputs. Only fields the user set take part, so server defaults,
 //! `status` and bookkeeping metadata can never cause a diff.
 
-use crate::resource::{Change, ChangeKind};
+use crate::contract::{Change, ChangeKind};
 use crate::value::{Object, PropertyPath, Trail, Value};
 
 /// The changes of `news` against what the engine recorded: the old inputs, or, when there are

@@ -15,7 +15,7 @@ mod typed;
 
 pub use naming::label_problem as namespace_problem;
 
-use crate::resource::Resource;
+use crate::contract::Resource;
 
 use object::KubeObject;
 

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use crate::kube::{
+use crate::cluster::{
     ApplyOptions, DeleteOptions, Deleted, KUBECTL_LAST_APPLIED, ObjectRef, ObjectType,
     PATCH_FORCE_ANNOTATION, Readiness,
 };
-use crate::resource::{
+use crate::contract::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
 use crate::value::{Object, PropertyPath, Value, carry_secrets};

@@ -16,7 +16,7 @@ use kube::core::cel::{CompiledSchema, compile_schema};
 use regex::Regex;
 use serde_json::{Map, Value as Json};
 
-use crate::resource::{Anchor, CheckFailure, Correlation};
+use crate::contract::{Anchor, CheckFailure, Correlation};
 use crate::value::{PropertyPath, Segment, Trail, Value};
 
 /// Found values are shown as JSON of at most this many characters.

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::kube::{ApplyOptions, DeleteOptions, ObjectRef, Readiness};
-use crate::operator::bundle::{self, BundleSettings};
-use crate::resource::{
+use crate::cluster::{ApplyOptions, DeleteOptions, ObjectRef, Readiness};
+use crate::contract::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
+use crate::operator::bundle::{self, BundleSettings};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::crd::Crd;

@@ -6,8 +6,8 @@
 
 use serde_json::Value as Json;
 
-use crate::kube::{ApplyOptions, Created, ObjectRef, Propagation};
-use crate::resource::{CheckFailure, Context, ResourceError};
+use crate::cluster::{ApplyOptions, Created, ObjectRef, Propagation};
+use crate::contract::{CheckFailure, Context, ResourceError};
 use crate::value::{Object, PropertyPath};
 
 use super::object::annotation;

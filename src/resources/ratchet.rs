@@ -20,7 +20,7 @@
 //! field validation rejects them on every apply), every check that is not the CRD schema's, and
 //! a replacement, which creates a new object.
 
-use crate::resource::{Anchor, CheckFailure, Correlation};
+use crate::contract::{Anchor, CheckFailure, Correlation};
 use crate::value::{Object, PropertyPath, Segment, Value};
 
 /// Drops the failures an update from `olds` to `news` may keep. `olds` is empty on create;

@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::kube::{ObjectType, Readiness, condition};
-use crate::resource::{CheckFailure, Context, ResourceError};
+use crate::cluster::{ObjectType, Readiness, condition};
+use crate::contract::{CheckFailure, Context, ResourceError};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::object::Shape;

@@ -105,7 +105,7 @@ fn described(mut spec: Value, description: &str) -> Value {
 }
 
 /// What a resource takes and reports, besides its description.
-struct Shape {
+struct ResourceProperties {
     description: &'static str,
     inputs: Value,
     required_inputs: Value,
@@ -117,7 +117,7 @@ fn resource_schema(token: &str, kinds: &[crd::KindTypes]) -> Value {
     if token == resources::OPERATOR_TOKEN {
         return operator_schema();
     }
-    let shape = resource_shape(token, kinds);
+    let shape = resource_properties(token, kinds);
     let meta = described(
         type_ref(&types::token_for(kubernetes::OBJECT_META)),
         "Standard object metadata. Unset `name`: a name is generated from the resource name.",
@@ -164,7 +164,7 @@ fn operator_schema() -> Value {
     })
 }
 
-fn resource_shape(token: &str, kinds: &[crd::KindTypes]) -> Shape {
+fn resource_properties(token: &str, kinds: &[crd::KindTypes]) -> ResourceProperties {
     let any = types::any();
     let kind_types = |kind: &str| {
         kinds
@@ -174,14 +174,14 @@ fn resource_shape(token: &str, kinds: &[crd::KindTypes]) -> Shape {
             .unwrap_or_else(|| (any.clone(), any.clone()))
     };
     match token {
-        "aiservice:apiextensions/v1:CustomResourceDefinition" => Shape {
+        "aiservice:apiextensions/v1:CustomResourceDefinition" => ResourceProperties {
             description: "Any CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until it is Established; deletion waits until it is gone.",
             inputs: json!({}),
             required_inputs: json!(["spec"]),
             spec: type_ref(&types::token_for(kubernetes::CRD_SPEC)),
             status: any.clone(),
         },
-        "aiservice:apiextensions:CustomResource" => Shape {
+        "aiservice:apiextensions:CustomResource" => ResourceProperties {
             description: "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment. Also a built-in object of the core group (`apiVersion: v1`), such as the Namespace other objects go into.",
             inputs: json!({
                 "apiVersion": {"type": "string", "description": "The API version of the custom resource, `<group>/<version>`, such as `ai.example.com/v1`; or `v1` for a core object such as a Namespace."},
@@ -193,7 +193,7 @@ fn resource_shape(token: &str, kinds: &[crd::KindTypes]) -> Shape {
         },
         "aiservice:index:AIService" => {
             let (spec, status) = kind_types("AIService");
-            Shape {
+            ResourceProperties {
                 description: "An AI model served by the aiservice operator (stable.example.com/v1 AIService), scaled manually or on requests per second. The spec is checked against the AIService CRD, CEL rules included, before anything reaches the cluster; `status` is the operator's.",
                 inputs: json!({}),
                 required_inputs: json!(["spec"]),
@@ -203,8 +203,8 @@ fn resource_shape(token: &str, kinds: &[crd::KindTypes]) -> Shape {
         }
         _ => {
             let (spec, status) = kind_types("ModelServing");
-            Shape {
-                description: "A model serving instance (ai.example.com/v1 ModelServing), the seed 002 shape. The spec is checked against the ModelServing CRD before anything reaches the cluster; `status` is the operator's.",
+            ResourceProperties {
+                description: "A model serving instance (ai.example.com/v1 ModelServing): a model server image and how many replicas run it. The spec is checked against the ModelServing CRD before anything reaches the cluster; `status` is the operator's.",
                 inputs: json!({}),
                 required_inputs: json!(["spec"]),
                 spec,

@@ -1,8 +1,8 @@
 //! Problems as Terraform shows them: a diagnostic whose attribute path points into the
 //! configuration, so the CLI underlines the offending attribute.
 
+use crate::contract::{CheckFailure, ResourceError};
 use crate::proto::tfplugin6::{AttributePath, Diagnostic, attribute_path, diagnostic::Severity};
-use crate::resource::{CheckFailure, ResourceError};
 use crate::value::{PropertyPath, Segment};
 
 use super::cty::CtyError;

@@ -9,10 +9,10 @@ use rmpv::Value as Mp;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::kube::{KubeLayer, ObjectRef};
+use crate::cluster::{KubeLayer, ObjectRef};
+use crate::contract::{self, CheckRequest, Context, Progress, Resource, ResourceError, State};
 use crate::proto::tfplugin6::{self as tf, provider_server};
 use crate::provider_config::{self, ProviderConfig};
-use crate::resource::{self, CheckRequest, Context, Progress, Resource, ResourceError, State};
 use crate::resources;
 use crate::value::{Object, PropertyPath, Segment, Value};
 
@@ -148,7 +148,7 @@ fn inputs_of(rt: &ResourceType, attrs: &Attributes) -> Result<Object, tf::Diagno
                 return Err(check_failure(
                     rt.name,
                     rt.layout,
-                    &resource::CheckFailure::new(
+                    &contract::CheckFailure::new(
                         PropertyPath::root(),
                         format!(
                             "expected an object (the whole Kubernetes object), got {}",
@@ -166,21 +166,21 @@ fn inputs_of(rt: &ResourceType, attrs: &Attributes) -> Result<Object, tf::Diagno
 }
 
 /// What a plan does to an existing (or not yet existing) object.
-enum Change {
+enum PlannedAction {
     Create,
     Update,
     Replace,
     None,
 }
 
-impl Change {
+impl PlannedAction {
     /// The computed attributes the plan cannot know: all of them for a new object; for an
     /// update, what the cluster returns (the identity stays).
     fn unknown_until_apply(&self) -> &'static [&'static str] {
         match self {
-            Change::Create | Change::Replace => &schema::COMPUTED,
-            Change::Update => &[schema::OBJECT, schema::STATUS],
-            Change::None => &[],
+            PlannedAction::Create | PlannedAction::Replace => &schema::COMPUTED,
+            PlannedAction::Update => &[schema::OBJECT, schema::STATUS],
+            PlannedAction::None => &[],
         }
     }
 }
@@ -208,7 +208,7 @@ fn name_problem(rt: &ResourceType, inputs: &Object) -> Option<tf::Diagnostic> {
         _ => Some(check_failure(
             rt.name,
             rt.layout,
-            &resource::CheckFailure::new(
+            &contract::CheckFailure::new(
                 PropertyPath::dotted("metadata.name"),
                 "required: a name such as \"example-model\" (Terraform plans show the name they create, so there is no generated name)",
             ),
@@ -540,7 +540,7 @@ impl provider_server::Provider for Provider {
         };
         let mut requires_replace = Vec::new();
         let change = match &prior {
-            None => Change::Create,
+            None => PlannedAction::Create,
             Some(prior) => {
                 let diff = resource.diff(&olds, &recorded_state(prior), &news);
                 requires_replace = diff
@@ -555,11 +555,11 @@ impl provider_server::Provider for Provider {
                     }
                 }
                 if diff.replaces() {
-                    Change::Replace
+                    PlannedAction::Replace
                 } else if diff.changes.is_empty() {
-                    Change::None
+                    PlannedAction::None
                 } else {
-                    Change::Update
+                    PlannedAction::Update
                 }
             }
         };
@@ -569,7 +569,7 @@ impl provider_server::Provider for Provider {
                 cty::encode(&Value::Unknown, &Type::Dynamic),
             );
         }
-        if let (Change::Create, Some(id)) = (&change, planned_id(rt, &checked, &ctx)) {
+        if let (PlannedAction::Create, Some(id)) = (&change, planned_id(rt, &checked, &ctx)) {
             set(&mut planned, schema::ID, &Value::String(id), &Type::String);
         }
         // Ask the cluster too, writing nothing (server-side dry-run), so that what the
@@ -577,8 +577,8 @@ impl provider_server::Provider for Provider {
         // plan rather than the apply. A replacement is a delete, then a create that cannot be
         // tried while the old object exists.
         let dry_run = match (&change, &prior) {
-            (Change::Create, _) => Some(resource.create(&ctx, &checked, true).await),
-            (Change::Update, Some(prior)) => Some(
+            (PlannedAction::Create, _) => Some(resource.create(&ctx, &checked, true).await),
+            (PlannedAction::Update, Some(prior)) => Some(
                 resource
                     .update(&ctx, &recorded_state(prior), &checked, true)
                     .await,

@@ -95,7 +95,7 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         layout: Layout::MetadataAndSpec,
         import_id: ImportId::NamespacedName,
         namespaced: Some(true),
-        description: "A ModelServing (ai.example.com/v1), the typed form of seed 002's custom resource.",
+        description: "A ModelServing (ai.example.com/v1): a model server image and how many replicas run it, validated at plan time against its CRD.",
     },
 ];
 

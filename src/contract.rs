@@ -1,5 +1,4 @@
-//! The protocol-neutral resource contract. Protocol adapters (Pulumi today, Terraform later)
-//! translate their wire messages into these types and call a [`Resource`]; resources never
+//! The protocol-neutral resource contract. Protocol adapters (Pulumi and Terraform) translate their wire messages into these types and call a [`Resource`]; resources never
 //! know which adapter called them.
 
 use std::sync::Arc;
@@ -7,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::kube::KubeLayer;
+use crate::cluster::KubeLayer;
 use crate::value::{Object, PropertyPath};
 
 /// One problem with a resource's inputs, found before anything is sent to the cluster.
@@ -178,7 +177,7 @@ delete of the old one would remove the object"
         adopt: &'static str,
     },
     #[error("{0}")]
-    Kube(#[from] crate::kube::KubeError),
+    Kube(#[from] crate::cluster::KubeError),
     #[error("cancelled by the engine")]
     Cancelled,
 }
