@@ -19,6 +19,7 @@ use kube::discovery::Scope;
 use kube::{Api, Client};
 
 pub use apply::ApplyOptions;
+pub use connect::client_config;
 pub use crd_catalog::{CrdCatalog, CrdLookup};
 pub use create::Created;
 pub use delete::{DeleteOptions, Deleted, Propagation};

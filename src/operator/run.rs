@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use kube::Client;
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{AIService, ModelServing};
@@ -99,31 +98,9 @@ pub async fn run(options: Options) -> Result<(), String> {
 }
 
 async fn client(options: &Options) -> Result<Client, String> {
-    let config = match &options.kubeconfig {
-        Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .map_err(|e| format!("reading the kubeconfig {}: {e}", path.display()))?;
-            let context = KubeConfigOptions {
-                context: options.context.clone(),
-                ..KubeConfigOptions::default()
-            };
-            kube::Config::from_custom_kubeconfig(kubeconfig, &context)
-                .await
-                .map_err(|e| format!("the kubeconfig {}: {e}", path.display()))?
-        }
-        None if options.context.is_some() => {
-            let context = KubeConfigOptions {
-                context: options.context.clone(),
-                ..KubeConfigOptions::default()
-            };
-            kube::Config::from_kubeconfig(&context)
-                .await
-                .map_err(|e| format!("the kubeconfig: {e}"))?
-        }
-        None => kube::Config::infer().await.map_err(|e| {
-            format!("finding a cluster (KUBECONFIG, ~/.kube/config, in-cluster): {e}")
-        })?,
-    };
+    let kubeconfig = options.kubeconfig.as_ref().map(|p| p.to_string_lossy());
+    let config =
+        crate::cluster::client_config(kubeconfig.as_deref(), options.context.as_deref()).await?;
     Client::try_from(config).map_err(|e| format!("a client for the cluster: {e}"))
 }
 
