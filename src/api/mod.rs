@@ -1,9 +1,11 @@
 //! Rust types of our CRDs: AIService (`stable.example.com/v1`) and ModelServing
 //! (`ai.example.com/v1`). They are the one source of the CRDs committed in `schema/crds/`
 //! (`make crds` regenerates them; a test fails when they are stale), of the CEL rules the
-//! apiserver and our own checks enforce, and of the operator's view of the objects.
+//! apiserver and our own checks enforce, and of the operator's view of the objects; `bundle`
+//! is everything that installs the operator, for the provider and the operator binary alike.
 
 mod ai_service;
+pub mod bundle;
 mod model_serving;
 mod scaling;
 mod status;
@@ -21,6 +23,10 @@ use std::path::{Path, PathBuf};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 use serde_json::Value;
+
+/// The operator's name: its field manager, the `app.kubernetes.io/managed-by` label of the
+/// Deployments and Services it makes, and the name of the objects that install it (`bundle`).
+pub const OPERATOR_NAME: &str = "aiservice-operator";
 
 /// The directory of the committed CRDs, relative to the repository root.
 pub const CRD_DIR: &str = "schema/crds";

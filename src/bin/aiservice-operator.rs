@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use aiservice::operator::bundle;
+use aiservice::api::bundle;
 use aiservice::operator::controller::Settings;
 use aiservice::operator::leader::Election;
 use aiservice::operator::run::{Options, run};

@@ -35,7 +35,8 @@ use super::metric_source::{self, CounterSample};
 use super::owned::{APPLIED_HASH, EXPECTATION_TTL, Expected, Owned, believe};
 use super::scaling::{self, Decision, History};
 use super::stats::Stats;
-use super::workload::{self, MANAGER, Served};
+use super::workload::{self, Served};
+use crate::api::OPERATOR_NAME;
 
 /// How often a Manual-mode object is looked at without a change to it or its Deployment.
 const MANUAL_RESYNC: Duration = Duration::from_secs(300);
@@ -162,7 +163,7 @@ pub async fn run<S: Served>(
         None => Api::<S>::all(client.clone()),
     };
     let reporter = Reporter {
-        controller: MANAGER.into(),
+        controller: OPERATOR_NAME.into(),
         instance: std::env::var("POD_NAME").ok(),
     };
     // The store keeps every object for the controller's lifetime: without the bookkeeping no
@@ -498,7 +499,7 @@ fn now_time() -> Time {
 fn apply_params() -> PatchParams {
     // The operator is the only owner of what it applies; forcing takes back a field someone
     // else changed by hand (kubectl scale on the Deployment), as a controller must.
-    PatchParams::apply(MANAGER).force()
+    PatchParams::apply(OPERATOR_NAME).force()
 }
 
 /// Server-side applies `desired` unless the live object's hash of what was applied to it,

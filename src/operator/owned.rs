@@ -20,7 +20,8 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use tokio_stream::StreamExt;
 
-use super::workload::{MANAGER, Served};
+use super::workload::Served;
+use crate::api::OPERATOR_NAME;
 
 /// The annotation holding a hash of what the operator last applied to a Deployment or
 /// Service, so an unchanged object is not written again.
@@ -81,8 +82,8 @@ impl Owned {
         namespace: Option<&str>,
         controller: Controller<S>,
     ) -> (Owned, Controller<S>) {
-        let ours =
-            watcher::Config::default().labels(&format!("app.kubernetes.io/managed-by={MANAGER}"));
+        let ours = watcher::Config::default()
+            .labels(&format!("app.kubernetes.io/managed-by={OPERATOR_NAME}"));
         let (deployments, deployments_writer) = reflector::store();
         let deployment_events = reflector(
             deployments_writer,

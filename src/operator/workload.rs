@@ -13,10 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{Resource, ResourceExt};
 
-use crate::api::{AIService, ModelResources, ModelServing, Scaling, ServingStatus};
+use crate::api::{AIService, ModelResources, ModelServing, OPERATOR_NAME, Scaling, ServingStatus};
 
-/// The field manager of everything the operator applies, and the `managed-by` label.
-pub const MANAGER: &str = "aiservice-operator";
 /// The GPU resource name the `gpu` setting is a limit of.
 const GPU_RESOURCE: &str = "nvidia.com/gpu";
 /// The port name of the serving container and the Service.
@@ -98,7 +96,7 @@ impl Served for ModelServing {
 pub fn labels(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/instance".into(), name.into()),
-        ("app.kubernetes.io/managed-by".into(), MANAGER.into()),
+        ("app.kubernetes.io/managed-by".into(), OPERATOR_NAME.into()),
         ("app.kubernetes.io/name".into(), name.into()),
         ("app.kubernetes.io/component".into(), "model-server".into()),
     ])

@@ -1,5 +1,5 @@
 //! `aiservice:index:Operator`: installs the operator as one unit, the objects of
-//! `operator::bundle` (our CRDs, a namespace, a ServiceAccount, RBAC, the Deployment). Create
+//! `api::bundle` (our CRDs, a namespace, a ServiceAccount, RBAC, the Deployment). Create
 //! and update server-side apply them in order and wait until the CRDs are Established and the
 //! Deployment is available; delete removes them in reverse order, each waited for. It is a
 //! custom resource, not a component: the provider has no resource types for namespaces or
@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
+use crate::api::bundle::{self, BundleSettings};
 use crate::cluster::{ApplyOptions, DeleteOptions, ObjectRef, Readiness};
 use crate::contract::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
-use crate::operator::bundle::{self, BundleSettings};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::crd::Crd;

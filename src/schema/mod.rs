@@ -144,7 +144,7 @@ fn resource_schema(token: &str, kinds: &[crd::KindTypes]) -> Value {
 
 /// `aiservice:index:Operator`: the installation's settings in, the same plus the objects out.
 fn operator_schema() -> Value {
-    let defaults = crate::operator::bundle::BundleSettings::default();
+    let defaults = crate::api::bundle::BundleSettings::default();
     let inputs = json!({
         "image": described(json!({"type": "string"}), &format!("The operator's container image. Default `{}`.", defaults.image)),
         "replicas": described(json!({"type": "integer"}), "How many operator pods run (1 to 10); one acts, the others stand by (leader election). Default 1."),

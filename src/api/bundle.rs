@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::workload::MANAGER;
+use super::OPERATOR_NAME;
 use crate::api;
 
 /// What a user chooses about the installation.
@@ -45,38 +45,38 @@ pub fn objects(settings: &BundleSettings) -> Vec<Value> {
         .collect();
     let ns = settings.namespace.as_str();
     let labels = json!({
-        "app.kubernetes.io/name": MANAGER,
+        "app.kubernetes.io/name": OPERATOR_NAME,
         "app.kubernetes.io/component": "operator",
     });
     objects.extend([
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}),
         json!({
             "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": MANAGER, "namespace": ns, "labels": labels},
+            "metadata": {"name": OPERATOR_NAME, "namespace": ns, "labels": labels},
         }),
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": MANAGER, "labels": labels},
+            "metadata": {"name": OPERATOR_NAME, "labels": labels},
             "rules": cluster_rules(),
         }),
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": MANAGER, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": MANAGER},
-            "subjects": [{"kind": "ServiceAccount", "name": MANAGER, "namespace": ns}],
+            "metadata": {"name": OPERATOR_NAME, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": OPERATOR_NAME},
+            "subjects": [{"kind": "ServiceAccount", "name": OPERATOR_NAME, "namespace": ns}],
         }),
         // The Lease of leader election lives in the operator's namespace only.
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-            "metadata": {"name": MANAGER, "namespace": ns, "labels": labels},
+            "metadata": {"name": OPERATOR_NAME, "namespace": ns, "labels": labels},
             "rules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
                        "verbs": ["get", "create", "update"]}],
         }),
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": MANAGER, "namespace": ns, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": MANAGER},
-            "subjects": [{"kind": "ServiceAccount", "name": MANAGER, "namespace": ns}],
+            "metadata": {"name": OPERATOR_NAME, "namespace": ns, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": OPERATOR_NAME},
+            "subjects": [{"kind": "ServiceAccount", "name": OPERATOR_NAME, "namespace": ns}],
         }),
         deployment(settings, &labels),
     ]);
@@ -108,14 +108,14 @@ fn deployment(settings: &BundleSettings, labels: &Value) -> Value {
     let probe = json!({"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 10});
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": MANAGER, "namespace": settings.namespace, "labels": labels},
+        "metadata": {"name": OPERATOR_NAME, "namespace": settings.namespace, "labels": labels},
         "spec": {
             "replicas": settings.replicas,
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
-                    "serviceAccountName": MANAGER,
+                    "serviceAccountName": OPERATOR_NAME,
                     "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
                         "name": "operator",
