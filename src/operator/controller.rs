@@ -250,7 +250,7 @@ fn error_policy<S: Served>(object: Arc<S>, error: &Error, ctx: Arc<Reconciler<S>
 /// One reconcile: observe, decide, act.
 async fn reconcile_object<S: Served>(object: &S, ctx: &Reconciler<S>) -> Result<Action, Error> {
     let seen = observe(object, ctx).await?;
-    let decision = decide(object, ctx, &seen);
+    let decision = decide(ctx, &seen);
     apply_workload(object, ctx, &seen, &decision).await?;
     let status_believed = report(object, ctx, &seen, &decision).await?;
     let requeue = if seen.auto {
@@ -285,6 +285,15 @@ struct Observation {
     requests_per_second: Result<f64, String>,
     /// Whether one of the operator's writes was believed over a watched copy.
     believed_write: bool,
+    /// What the object asks for (its spec, read once per reconcile).
+    workload: workload::Workload,
+}
+
+impl Observation {
+    /// Whether `decision` changes the Deployment's replicas.
+    fn scales(&self, decision: &Decision) -> bool {
+        self.current.is_some_and(|c| c != decision.desired)
+    }
 }
 
 async fn observe<S: Served>(object: &S, ctx: &Reconciler<S>) -> Result<Observation, Error> {
@@ -344,12 +353,13 @@ async fn observe<S: Served>(object: &S, ctx: &Reconciler<S>) -> Result<Observati
         auto,
         requests_per_second,
         believed_write: believed_deployment || believed_service,
+        workload,
     })
 }
 
 /// The scaling decision (a pure function) on what was seen and the object's history.
-fn decide<S: Served>(object: &S, ctx: &Reconciler<S>, seen: &Observation) -> Decision {
-    let workload = object.workload();
+fn decide<S: Served>(ctx: &Reconciler<S>, seen: &Observation) -> Decision {
+    let workload = &seen.workload;
     let history = ctx.remember(&seen.key, |m| m.history.clone());
     let decision = scaling::decide(&scaling::Inputs {
         scaling: &workload.scaling,
@@ -408,7 +418,7 @@ async fn apply_workload<S: Served>(
     });
     deployment_applied?;
     service_applied?;
-    if seen.current.is_some_and(|c| c != decision.desired) {
+    if seen.scales(decision) {
         publish(
             ctx,
             object,
@@ -435,7 +445,7 @@ async fn report<S: Served>(
         believe(&mut m.status, |s| watched_status == Some(s))
     });
     let old_status = written.as_ref().or(watched_status);
-    let scaled = seen.current.is_some_and(|c| c != decision.desired);
+    let scaled = seen.scales(decision);
     let last_scale_time = ctx
         .remember(key, |m| {
             if scaled {
