@@ -1,12 +1,14 @@
 //! The protocol-neutral resource contract. Protocol adapters (Pulumi and Terraform) translate their wire messages into these types and call a [`Resource`]; resources never
 //! know which adapter called them.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::KubeLayer;
+use crate::description::Description;
+use crate::provider_config::ProviderConfig;
 use crate::value::{Object, PropertyPath};
 
 /// One problem with a resource's inputs, found before anything is sent to the cluster.
@@ -140,6 +142,57 @@ pub struct Context {
     pub owner: Option<String>,
 }
 
+impl Context {
+    /// Where namespaced objects that name no namespace go.
+    pub fn default_namespace(&self) -> &str {
+        &self.kube.default_namespace
+    }
+}
+
+/// What configuring the provider gives an adapter: the cluster connection each operation's
+/// [`Context`] is made from. Adapters hold a session, never the Kubernetes layer itself.
+#[derive(Clone)]
+pub struct Session(Arc<KubeLayer>);
+
+impl Session {
+    /// Connects as the configuration says; nothing is sent to the cluster yet.
+    pub async fn open(config: &ProviderConfig) -> Result<Session, ResourceError> {
+        Ok(Session(Arc::new(config.connect().await?)))
+    }
+
+    /// The context of one operation.
+    pub fn context(
+        &self,
+        cancel: CancellationToken,
+        progress: Arc<dyn Progress>,
+        timeout: Option<Duration>,
+        owner: Option<String>,
+    ) -> Context {
+        Context {
+            kube: self.0.clone(),
+            cancel,
+            progress,
+            timeout,
+            owner,
+        }
+    }
+}
+
+/// An adapter's session, set when the engine configures the provider.
+#[derive(Default)]
+pub struct SessionSlot(RwLock<Option<Session>>);
+
+impl SessionSlot {
+    pub fn set(&self, session: Session) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(session);
+    }
+
+    /// `None` until configured (Terraform: while the configuration has unknown values).
+    pub fn current(&self) -> Option<Session> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// Progress messages shown to the user next to the resource. Never pass secret values.
 pub trait Progress: Send + Sync {
     fn info(&self, message: &str);
@@ -185,8 +238,8 @@ delete of the old one would remove the object"
 /// A kind of resource the provider manages.
 #[async_trait::async_trait]
 pub trait Resource: Send + Sync {
-    /// The Pulumi type token, e.g. `aiservice:apiextensions:CustomResource`.
-    fn token(&self) -> &'static str;
+    /// What the resource is; both schemas and registries are rendered from it.
+    fn describe(&self) -> Description;
     async fn check(&self, ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError>;
     fn diff(&self, old_inputs: &Object, old: &State, news: &Object) -> Diff;
     /// Creates the object; in preview nothing is written and the outputs are what the

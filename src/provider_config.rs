@@ -4,11 +4,11 @@
 //! [`ProviderConfig::from_args`].
 
 use schemars::JsonSchema;
-use schemars::generate::SchemaSettings;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::contract::CheckFailure;
+use crate::description::{Property, PropertyKind, properties_of};
 use crate::value::{Object, PropertyPath, Value};
 
 /// Which cluster to manage and how (each field's doc comment is its description in both
@@ -32,77 +32,13 @@ pub struct ProviderConfig {
     pub skip_await: bool,
 }
 
-/// One configuration key, as both schemas render it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Key {
-    /// The key as Pulumi spells it (camelCase); Terraform's attribute is [`Key::snake_case`].
-    pub name: String,
-    pub kind: KeyKind,
-    pub description: String,
-    /// Never shown: a kubeconfig's contents carry credentials.
-    pub secret: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyKind {
-    String,
-    Bool,
-}
-
-impl Key {
-    /// The Terraform attribute name: `fieldManager` → `field_manager`.
-    pub fn snake_case(&self) -> String {
-        let mut out = String::with_capacity(self.name.len() + 2);
-        for c in self.name.chars() {
-            if c.is_ascii_uppercase() {
-                out.push('_');
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
-}
-
 /// Every configuration key, by name.
-pub fn keys() -> Vec<Key> {
-    let schema = SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<ProviderConfig>()
-        .to_value();
-    let Some(properties) = schema["properties"].as_object() else {
-        unreachable!("ProviderConfig is a struct, so its schema has properties")
-    };
-    properties
-        .iter()
-        .map(|(name, property)| Key {
-            name: name.clone(),
-            kind: key_kind(name, &property["type"]),
-            description: property["description"]
-                .as_str()
-                .unwrap_or_default()
-                .replace('\n', " "),
-            secret: property["secret"] == true,
-        })
-        .collect()
-}
-
-/// A property's type, `"string"` or, for an `Option`, `["string", "null"]`: unset is a key's
-/// default in every schema, so null is no type of its own.
-fn key_kind(name: &str, types: &Json) -> KeyKind {
-    let named = |t: &str| types == t || types.as_array().is_some_and(|a| a.iter().any(|x| x == t));
-    if named("boolean") {
-        KeyKind::Bool
-    } else if named("string") {
-        KeyKind::String
-    } else {
-        unreachable!("ProviderConfig.{name} has type {types}: only strings and booleans are keys")
-    }
+pub fn keys() -> Vec<Property> {
+    properties_of::<ProviderConfig>()
 }
 
 impl ProviderConfig {
-    /// The configuration from an adapter's typed arguments (keyed by [`Key::name`]); a key the
+    /// The configuration from an adapter's typed arguments (keyed by [`Property::name`]); a key the
     /// arguments lack is asked of `fallback` (the Pulumi engine's older string variables).
     /// Empty strings count as unset; an unset field manager is `default_field_manager`, the
     /// adapter's tool. A failure names the key.
@@ -120,11 +56,11 @@ impl ProviderConfig {
                 None => fallback(&key.name),
                 Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Bool(b)) if key.kind == KeyKind::Bool => Some(b.to_string()),
+                Some(Value::Bool(b)) if key.kind == PropertyKind::Bool => Some(b.to_string()),
                 Some(other) => {
                     let expected = match key.kind {
-                        KeyKind::String => "a string",
-                        KeyKind::Bool => "true or false",
+                        PropertyKind::Bool => "true or false",
+                        _ => "a string",
                     };
                     return Err(problem(format!(
                         "expected {expected}, got {}",
@@ -136,12 +72,12 @@ impl ProviderConfig {
                 continue;
             };
             let value = match key.kind {
-                KeyKind::String => Json::String(text),
-                KeyKind::Bool => match text.as_str() {
+                PropertyKind::Bool => match text.as_str() {
                     "true" => Json::Bool(true),
                     "false" => Json::Bool(false),
                     other => return Err(problem(format!("expected true or false, got {other:?}"))),
                 },
+                _ => Json::String(text),
             };
             given.insert(key.name, value);
         }
@@ -248,7 +184,7 @@ mod tests {
         );
         let bools: Vec<&str> = keys
             .iter()
-            .filter(|k| k.kind == KeyKind::Bool)
+            .filter(|k| k.kind == PropertyKind::Bool)
             .map(|k| k.name.as_str())
             .collect();
         assert_eq!(bools, ["skipAwait"]);

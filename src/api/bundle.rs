@@ -3,19 +3,40 @@
 //! The provider's `aiservice:index:Operator` applies it; `schema/operator.yaml` is the same
 //! list as YAML for kubectl users (`make crds` writes it; a test keeps it current).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::OPERATOR_NAME;
 use crate::api;
 
-/// What a user chooses about the installation.
-#[derive(Clone, Debug, PartialEq)]
+/// What a user chooses about the installation: the inputs of `aiservice:index:Operator` (each
+/// field's doc comment is its description in both schemas).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct BundleSettings {
+    /// The operator's container image. Default `ghcr.io/example/aiservice-operator:<the
+    /// provider's version>`.
     pub image: String,
+    /// How many operator pods run (1 to 10); one acts, the others stand by (leader
+    /// election). Default 1.
     pub replicas: i32,
+    /// The namespace the operator runs in, created with it unless it exists. Changing it
+    /// reinstalls the operator. Default `aiservice-system`.
     pub namespace: String,
-    /// The operator's log filter, such as `info` or `aiservice=debug`.
+    /// The operator's log filter, such as `info` or `aiservice=debug`. Default `info`.
     pub log_level: String,
+}
+
+/// What an installation reports: its settings, defaults filled in, and what it installed.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Installation {
+    #[serde(flatten)]
+    pub settings: BundleSettings,
+    /// The objects installed, as `Kind name` or `Kind namespace/name`, in the order they are
+    /// applied.
+    pub objects: Vec<String>,
 }
 
 /// The namespace the operator runs in unless told otherwise.

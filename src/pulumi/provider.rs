@@ -1,14 +1,13 @@
 //! The `pulumirpc.ResourceProvider` service: decodes requests, calls the protocol-neutral
 //! resources and encodes their answers. No resource logic lives here.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::cluster::KubeLayer;
-use crate::contract::{self, ChangeKind, Context, Resource, State};
+use crate::contract::{self, ChangeKind, Context, Resource, Session, SessionSlot, State};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
 use crate::value::{Object, PropertyPath, Value};
@@ -19,7 +18,7 @@ use super::errors::{resource_status, value_status};
 
 pub struct Provider {
     engine: EngineLog,
-    kube: RwLock<Option<Arc<KubeLayer>>>,
+    session: SessionSlot,
     cancel: CancellationToken,
 }
 
@@ -27,25 +26,22 @@ impl Provider {
     pub fn new(engine: EngineLog) -> Self {
         Self {
             engine,
-            kube: RwLock::new(None),
+            session: SessionSlot::default(),
             cancel: CancellationToken::new(),
         }
     }
 
     fn context(&self, urn: &str, timeout_seconds: f64) -> Result<Context, Status> {
-        let kube = self
-            .kube
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let session = self
+            .session
+            .current()
             .ok_or_else(|| Status::failed_precondition("the provider is not configured yet"))?;
-        Ok(Context {
-            kube,
-            cancel: self.cancel.clone(),
-            progress: Arc::new(self.engine.for_resource(urn)),
-            timeout: (timeout_seconds > 0.0).then(|| Duration::from_secs_f64(timeout_seconds)),
-            owner: Some(urn.to_string()),
-        })
+        Ok(session.context(
+            self.cancel.clone(),
+            Arc::new(self.engine.for_resource(urn)),
+            (timeout_seconds > 0.0).then(|| Duration::from_secs_f64(timeout_seconds)),
+            Some(urn.to_string()),
+        ))
     }
 }
 
@@ -175,11 +171,10 @@ impl ResourceProvider for Provider {
         let args = decode(req.args.as_ref())?;
         let settings = settings(&args, &req.variables)
             .map_err(|f| Status::invalid_argument(format!("aiservice:{}: {}", f.path, f.reason)))?;
-        let kube = settings
-            .connect()
+        let session = Session::open(&settings)
             .await
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        *self.kube.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(kube));
+        self.session.set(session);
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,

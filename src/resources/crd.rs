@@ -8,6 +8,7 @@ use kube::api::ApiResource;
 
 use crate::cluster::{ObjectType, Readiness, condition};
 use crate::contract::{CheckFailure, Context, ResourceError};
+use crate::description::{Description, Form, ObjectForm, Spec};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::object::Shape;
@@ -15,9 +16,23 @@ use super::openapi;
 
 pub struct Crd;
 
+const API_VERSION: &str = "apiextensions.k8s.io/v1";
+const KIND: &str = "CustomResourceDefinition";
+
 #[async_trait::async_trait]
 impl Shape for Crd {
-    const TOKEN: &'static str = "aiservice:apiextensions/v1:CustomResourceDefinition";
+    fn description() -> Description {
+        Description {
+            token: "aiservice:apiextensions/v1:CustomResourceDefinition",
+            summary: "Any CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until it is Established; custom resources planned in the same deployment are validated against it; deletion waits until it is gone.",
+            form: Form::Object(ObjectForm {
+                fixed_type: Some((API_VERSION, KIND)),
+                spec: Spec::CustomResourceDefinition,
+                namespaced: Some(false),
+                import_id: "the CRD's name, e.g. modelservings.ai.example.com",
+            }),
+        }
+    }
     const REPLACE_PATHS: &'static [&'static str] = &[
         "metadata.name",
         "spec.group",
@@ -27,10 +42,7 @@ impl Shape for Crd {
     const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
     fn api_version_kind(_inputs: &Object) -> Option<(String, String)> {
-        Some((
-            "apiextensions.k8s.io/v1".into(),
-            "CustomResourceDefinition".into(),
-        ))
+        Some((API_VERSION.into(), KIND.into()))
     }
 
     fn to_wire(inputs: &mut Object) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cluster::{CrdLookup, ObjectRef, ObjectType, Readiness, condition};
 use crate::contract::{CheckFailure, Context, ResourceError};
+use crate::description::{Description, Form, ObjectForm, Spec};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::import_id::TypedId;
@@ -17,7 +18,18 @@ pub struct CustomResource;
 
 #[async_trait::async_trait]
 impl Shape for CustomResource {
-    const TOKEN: &'static str = "aiservice:apiextensions:CustomResource";
+    fn description() -> Description {
+        Description {
+            token: "aiservice:apiextensions:CustomResource",
+            summary: "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment. Also a built-in object of the core group (`apiVersion: v1`), such as the Namespace other objects go into.",
+            form: Form::Object(ObjectForm {
+                fixed_type: None,
+                spec: Spec::Any,
+                namespaced: None,
+                import_id: super::import_id::FORM,
+            }),
+        }
+    }
     const REPLACE_PATHS: &'static [&'static str] =
         &["apiVersion", "kind", "metadata.namespace", "metadata.name"];
     const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);

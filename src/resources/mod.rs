@@ -5,6 +5,7 @@ pub(crate) mod crd;
 mod custom_resource;
 mod diff;
 pub mod import_id;
+mod lookup;
 mod naming;
 mod object;
 pub mod openapi;
@@ -13,9 +14,13 @@ mod ownership;
 mod ratchet;
 mod typed;
 
+pub use lookup::{Lookup, lookup};
 pub use naming::label_problem as namespace_problem;
 
+use std::sync::LazyLock;
+
 use crate::contract::Resource;
+use crate::description::Description;
 
 use object::KubeObject;
 
@@ -25,20 +30,74 @@ static AI_SERVICE: KubeObject<typed::Typed<typed::AIServiceKind>> = KubeObject::
 static MODEL_SERVING: KubeObject<typed::Typed<typed::ModelServingKind>> = KubeObject::new();
 static OPERATOR: operator::Operator = operator::Operator;
 
-pub use operator::TOKEN as OPERATOR_TOKEN;
+/// A resource and its description, computed once.
+pub struct Registered {
+    pub description: Description,
+    pub resource: &'static dyn Resource,
+}
 
-/// Every resource, in the order the schema lists them.
-pub fn all() -> [&'static dyn Resource; 5] {
-    [
-        &CRD,
-        &CUSTOM_RESOURCE,
-        &AI_SERVICE,
-        &MODEL_SERVING,
-        &OPERATOR,
-    ]
+/// Every resource, in the order the schemas list them: the one place a resource is added.
+pub fn all() -> &'static [Registered] {
+    static REGISTRY: LazyLock<Vec<Registered>> = LazyLock::new(|| {
+        let resources: [&'static dyn Resource; 5] = [
+            &CRD,
+            &CUSTOM_RESOURCE,
+            &AI_SERVICE,
+            &MODEL_SERVING,
+            &OPERATOR,
+        ];
+        resources
+            .into_iter()
+            .map(|resource| Registered {
+                description: resource.describe(),
+                resource,
+            })
+            .collect()
+    });
+    &REGISTRY
 }
 
 /// The resource with this Pulumi type token.
 pub fn find(token: &str) -> Option<&'static dyn Resource> {
-    all().into_iter().find(|r| r.token() == token)
+    all()
+        .iter()
+        .find(|r| r.description.token == token)
+        .map(|r| r.resource)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Parity by construction: both protocols serve every resource of the registry, under
+    /// the names users write.
+    #[test]
+    fn every_resource_is_in_both_schemas() {
+        let pulumi: serde_json::Value =
+            serde_json::from_str(&crate::schema::schema_json()).unwrap();
+        let terraform = crate::terraform::provider_schema();
+        let mut names = Vec::new();
+        for r in super::all() {
+            let (token, name) = (r.description.token, r.description.terraform_name());
+            assert!(
+                pulumi["resources"].get(token).is_some(),
+                "the Pulumi schema lacks {token}"
+            );
+            assert!(
+                terraform.resource_schemas.contains_key(&name),
+                "the Terraform schema lacks {name} ({token})"
+            );
+            names.push(name);
+        }
+        assert_eq!(pulumi["resources"].as_object().unwrap().len(), names.len());
+        assert_eq!(terraform.resource_schemas.len(), names.len());
+        assert_eq!(
+            names,
+            [
+                "aiservice_custom_resource_definition",
+                "aiservice_custom_resource",
+                "aiservice_ai_service",
+                "aiservice_model_serving",
+                "aiservice_operator",
+            ]
+        );
+    }
 }

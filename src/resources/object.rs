@@ -11,6 +11,7 @@ use crate::cluster::{
 use crate::contract::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
+use crate::description::Description;
 use crate::value::{Object, PropertyPath, Value, carry_secrets};
 
 use super::import_id::{self, TypedId};
@@ -28,7 +29,8 @@ const DISCOVERY_GRACE: Duration = Duration::from_secs(10);
 /// What makes one kind of Kubernetes object different from another.
 #[async_trait::async_trait]
 pub trait Shape: Send + Sync + 'static {
-    const TOKEN: &'static str;
+    /// What the resource is: token, summary, the object's type and spec, import id.
+    fn description() -> Description;
     /// Fields Kubernetes cannot change in place (dotted paths).
     const REPLACE_PATHS: &'static [&'static str];
     /// How long to wait for readiness when the program sets no custom timeout.
@@ -79,8 +81,8 @@ impl<S> KubeObject<S> {
 
 #[async_trait::async_trait]
 impl<S: Shape> Resource for KubeObject<S> {
-    fn token(&self) -> &'static str {
-        S::TOKEN
+    fn describe(&self) -> Description {
+        S::description()
     }
 
     async fn check(&self, ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError> {

@@ -7,20 +7,20 @@
 
 use std::time::Duration;
 
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
-use crate::api::bundle::{self, BundleSettings};
+use crate::api::bundle::{self, BundleSettings, Installation};
 use crate::cluster::{ApplyOptions, DeleteOptions, ObjectRef, Readiness};
 use crate::contract::{
     CheckFailure, CheckRequest, Checked, Context, Diff, ReadResult, Resource, ResourceError, State,
 };
+use crate::description::{Description, Form, properties_of};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::crd::Crd;
 use super::object::Shape;
 use super::{diff, naming, ownership};
 
-pub const TOKEN: &str = "aiservice:index:Operator";
 /// How long the whole installation may take when the program sets no custom timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Moving the operator to another namespace is a new installation.
@@ -28,36 +28,30 @@ const REPLACE_PATHS: &[&str] = &["namespace"];
 
 pub struct Operator;
 
-/// The inputs with their defaults, as the bundle takes them.
-fn settings(inputs: &Object) -> BundleSettings {
-    let defaults = BundleSettings::default();
-    let text = |key: &str, default: String| {
-        inputs
-            .get(key)
-            .and_then(Value::as_str)
-            .map_or(default, str::to_string)
-    };
-    BundleSettings {
-        image: text("image", defaults.image),
-        replicas: match inputs.get("replicas") {
-            Some(Value::Number(n)) => *n as i32,
-            _ => defaults.replicas,
-        },
-        namespace: text("namespace", defaults.namespace),
-        log_level: text("logLevel", defaults.log_level),
-    }
+/// The settings of inputs with no unknown values, defaults filled in.
+fn settings(inputs: &Object) -> Option<BundleSettings> {
+    let json = Value::Object(inputs.clone()).to_json().ok()?;
+    serde_json::from_value(json).ok()
 }
 
+/// The settings of an installation the engine recorded.
+fn recorded(outputs: &Object) -> Result<BundleSettings, ResourceError> {
+    settings(outputs).ok_or_else(|| ResourceError::Invalid {
+        path: PropertyPath::root(),
+        reason:
+            "the recorded settings are unreadable: expected image, replicas, namespace and logLevel"
+                .into(),
+    })
+}
+
+/// The inputs with every unset setting at its default; unknown values stay unknown.
 fn with_defaults(mut inputs: Object) -> Object {
-    let defaults = BundleSettings::default();
-    for (key, value) in [
-        ("image", Value::String(defaults.image)),
-        ("replicas", Value::Number(f64::from(defaults.replicas))),
-        ("namespace", Value::String(defaults.namespace)),
-        ("logLevel", Value::String(defaults.log_level)),
-    ] {
-        if matches!(inputs.get(key), None | Some(Value::Null)) {
-            inputs.insert(key.into(), value);
+    let Value::Object(defaults) = Value::from_json(&json!(BundleSettings::default())) else {
+        unreachable!("BundleSettings is a struct")
+    };
+    for (key, default) in defaults {
+        if matches!(inputs.get(&key), None | Some(Value::Null)) {
+            inputs.insert(key, default);
         }
     }
     inputs
@@ -107,24 +101,33 @@ fn check_inputs(inputs: &Object, failures: &mut Vec<CheckFailure>) {
         ),
         None => {}
     }
+    let names: Vec<String> = properties_of::<BundleSettings>()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     for key in inputs.keys() {
-        if !["image", "replicas", "namespace", "logLevel"].contains(&key.as_str()) {
+        if !names.contains(key) {
             fail(
                 key,
-                "not an input of Operator (image, replicas, namespace, logLevel)".into(),
+                format!("not an input of Operator ({})", names.join(", ")),
             );
         }
     }
 }
 
-/// The outputs: the settings and the objects installed.
+/// The outputs: the settings and the objects installed (unknown while a setting is).
 fn outputs(inputs: &Object) -> Object {
     let mut outputs = inputs.clone();
-    let objects = bundle::describe(&bundle::objects(&settings(inputs)));
-    outputs.insert(
-        "objects".into(),
-        Value::Array(objects.into_iter().map(Value::String).collect()),
-    );
+    let objects = match settings(inputs) {
+        Some(settings) => Value::Array(
+            bundle::describe(&bundle::objects(&settings))
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        ),
+        None => Value::Unknown,
+    };
+    outputs.insert("objects".into(), objects);
     outputs
 }
 
@@ -195,14 +198,18 @@ async fn install(
     preview: bool,
     creating: bool,
 ) -> Result<State, ResourceError> {
-    let settings = settings(inputs);
+    let outputs = outputs(inputs);
+    let Some(settings) = settings(inputs) else {
+        // A setting is known only after an earlier resource is created.
+        return Ok(State {
+            id: String::new(),
+            outputs,
+        });
+    };
     let state = State {
         id: settings.namespace.clone(),
-        outputs: outputs(inputs),
+        outputs,
     };
-    if Value::Object(inputs.clone()).contains_unknown() {
-        return Ok(state);
-    }
     let objects = bundle::objects(&settings);
     if preview {
         if creating {
@@ -264,8 +271,16 @@ async fn install(
 
 #[async_trait::async_trait]
 impl Resource for Operator {
-    fn token(&self) -> &'static str {
-        TOKEN
+    fn describe(&self) -> Description {
+        Description {
+            token: "aiservice:index:Operator",
+            summary: "The aiservice operator, installed as one unit: the AIService and ModelServing CRDs, a namespace, a ServiceAccount, least-privilege RBAC and the operator Deployment, applied in that order and awaited until the Deployment is available; deleted in reverse order. `schema/operator.yaml` is the same bundle for kubectl.",
+            form: Form::Settings {
+                inputs: properties_of::<BundleSettings>(),
+                outputs: properties_of::<Installation>(),
+                import_id: "the namespace the operator runs in",
+            },
+        }
     }
 
     async fn check(&self, _ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError> {
@@ -307,7 +322,7 @@ impl Resource for Operator {
             // An import by namespace: the installation found there, with default settings.
             inputs.insert("namespace".into(), Value::String(id.to_string()));
         }
-        let objects = bundle::objects(&settings(&inputs));
+        let objects = bundle::objects(&recorded(&inputs)?);
         let Some(deployment) = objects.last() else {
             return Ok(None);
         };
@@ -336,7 +351,7 @@ impl Resource for Operator {
 
     async fn delete(&self, ctx: &Context, old: &State) -> Result<(), ResourceError> {
         let timeout = ctx.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let objects = bundle::objects(&settings(&old.outputs));
+        let objects = bundle::objects(&recorded(&old.outputs)?);
         ctx.progress.info(&format!(
             "deleting {} objects in reverse order, waiting for each",
             objects.len()
@@ -384,7 +399,7 @@ mod tests {
     #[test]
     fn unset_inputs_take_the_defaults() {
         let filled = with_defaults(inputs(serde_json::json!({"replicas": 2})));
-        let settings = settings(&filled);
+        let settings = settings(&filled).unwrap();
         assert_eq!(settings.replicas, 2);
         assert_eq!(settings.namespace, bundle::DEFAULT_NAMESPACE);
         assert_eq!(settings.log_level, "info");

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::cluster::{ObjectType, Readiness, condition};
 use crate::contract::{CheckFailure, Context, ResourceError};
+use crate::description::{Description, Form, ObjectForm, Spec};
 use crate::value::{Object, PropertyPath, Value};
 
 use super::object::Shape;
@@ -19,6 +20,8 @@ pub trait TypedKind: Send + Sync + 'static {
     const TOKEN: &'static str;
     const API_VERSION: &'static str;
     const KIND: &'static str;
+    /// What the kind is for, in both schemas.
+    const SUMMARY: &'static str;
 }
 
 pub struct AIServiceKind;
@@ -27,6 +30,7 @@ impl TypedKind for AIServiceKind {
     const TOKEN: &'static str = "aiservice:index:AIService";
     const API_VERSION: &'static str = "stable.example.com/v1";
     const KIND: &'static str = "AIService";
+    const SUMMARY: &'static str = "An AI model served by the aiservice operator (stable.example.com/v1 AIService), scaled manually or on requests per second. The spec is checked against the AIService CRD, CEL rules included, before anything reaches the cluster; `status` is the operator's.";
 }
 
 pub struct ModelServingKind;
@@ -35,6 +39,7 @@ impl TypedKind for ModelServingKind {
     const TOKEN: &'static str = "aiservice:index:ModelServing";
     const API_VERSION: &'static str = "ai.example.com/v1";
     const KIND: &'static str = "ModelServing";
+    const SUMMARY: &'static str = "A model serving instance (ai.example.com/v1 ModelServing): a model server image and how many replicas run it. The spec is checked against the ModelServing CRD before anything reaches the cluster; `status` is the operator's.";
 }
 
 pub struct Typed<K>(PhantomData<K>);
@@ -66,7 +71,18 @@ fn schema_of(kind: &str) -> Option<&'static serde_json::Value> {
 
 #[async_trait::async_trait]
 impl<K: TypedKind> Shape for Typed<K> {
-    const TOKEN: &'static str = K::TOKEN;
+    fn description() -> Description {
+        Description {
+            token: K::TOKEN,
+            summary: K::SUMMARY,
+            form: Form::Object(ObjectForm {
+                fixed_type: Some((K::API_VERSION, K::KIND)),
+                spec: Spec::OurKind(K::KIND),
+                namespaced: Some(true),
+                import_id: "<namespace>/<name>, or <name> in the provider's namespace",
+            }),
+        }
+    }
     const REPLACE_PATHS: &'static [&'static str] = &["metadata.namespace", "metadata.name"];
     const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 

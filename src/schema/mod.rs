@@ -8,6 +8,7 @@ mod types;
 
 use serde_json::{Map, Value, json};
 
+use crate::description::{Description, Form, ObjectForm, Property, PropertyKind, Spec};
 use crate::resources;
 
 use types::{Types, type_ref};
@@ -30,7 +31,10 @@ fn schema() -> Value {
     let kinds = crd::add_types(&mut types);
     let resources: Map<String, Value> = resources::all()
         .iter()
-        .map(|r| (r.token().to_string(), resource_schema(r.token(), &kinds)))
+        .map(|r| {
+            let d = &r.description;
+            (d.token.to_string(), resource_schema(d, &kinds))
+        })
         .collect();
     json!({
         "name": types::PACKAGE,
@@ -81,21 +85,28 @@ fn languages() -> Value {
 
 /// The configuration variables, from [`crate::provider_config::ProviderConfig`].
 fn config_properties() -> Value {
-    let properties: Map<String, Value> = crate::provider_config::keys()
-        .into_iter()
-        .map(|key| {
-            let kind = match key.kind {
-                crate::provider_config::KeyKind::String => "string",
-                crate::provider_config::KeyKind::Bool => "boolean",
+    property_specs(&crate::provider_config::keys())
+}
+
+/// Settings as Pulumi property specs, by name.
+fn property_specs(properties: &[Property]) -> Value {
+    let specs: Map<String, Value> = properties
+        .iter()
+        .map(|property| {
+            let mut spec = match property.kind {
+                PropertyKind::String => json!({"type": "string"}),
+                PropertyKind::Bool => json!({"type": "boolean"}),
+                PropertyKind::Integer => json!({"type": "integer"}),
+                PropertyKind::StringList => json!({"type": "array", "items": {"type": "string"}}),
             };
-            let mut spec = json!({"type": kind, "description": key.description});
-            if key.secret {
+            spec["description"] = json!(property.description);
+            if property.secret {
                 spec["secret"] = json!(true);
             }
-            (key.name, spec)
+            (property.name.clone(), spec)
         })
         .collect();
-    Value::Object(properties)
+    Value::Object(specs)
 }
 
 /// A property spec with a description.
@@ -104,114 +115,69 @@ fn described(mut spec: Value, description: &str) -> Value {
     spec
 }
 
-/// What a resource takes and reports, besides its description.
-struct ResourceProperties {
-    description: &'static str,
-    inputs: Value,
-    required_inputs: Value,
-    spec: Value,
-    status: Value,
+fn resource_schema(description: &Description, kinds: &[crd::KindTypes]) -> Value {
+    match &description.form {
+        Form::Object(object) => object_schema(description.summary, object, kinds),
+        Form::Settings {
+            inputs, outputs, ..
+        } => {
+            let required: Vec<&str> = outputs.iter().map(|p| p.name.as_str()).collect();
+            json!({
+                "description": description.summary,
+                "inputProperties": property_specs(inputs),
+                "properties": property_specs(outputs),
+                "required": required,
+            })
+        }
+    }
 }
 
-fn resource_schema(token: &str, kinds: &[crd::KindTypes]) -> Value {
-    if token == resources::OPERATOR_TOKEN {
-        return operator_schema();
-    }
-    let shape = resource_properties(token, kinds);
+/// A Kubernetes object: `metadata` and `spec` in (with `apiVersion` and `kind` unless the
+/// resource fixes them), the object as the cluster has it out.
+fn object_schema(summary: &str, object: &ObjectForm, kinds: &[crd::KindTypes]) -> Value {
+    let (spec, status) = match object.spec {
+        Spec::CustomResourceDefinition => (
+            type_ref(&types::token_for(kubernetes::CRD_SPEC)),
+            types::any(),
+        ),
+        Spec::Any => (types::any(), types::any()),
+        Spec::OurKind(kind) => kinds
+            .iter()
+            .find(|k| k.kind == kind)
+            .map(|k| (k.spec.clone(), k.status.clone()))
+            .unwrap_or_else(|| unreachable!("{kind} is one of api::crds()")),
+    };
     let meta = described(
         type_ref(&types::token_for(kubernetes::OBJECT_META)),
         "Standard object metadata. Unset `name`: a name is generated from the resource name.",
     );
     let string = |description: &str| described(json!({"type": "string"}), description);
-    let mut inputs = shape.inputs;
+    let (mut inputs, required_inputs) = match object.fixed_type {
+        Some(_) => (json!({}), json!(["spec"])),
+        None => (
+            json!({
+                "apiVersion": string("The API version of the custom resource, `<group>/<version>`, such as `ai.example.com/v1`; or `v1` for a core object such as a Namespace."),
+                "kind": string("The kind of the custom resource, such as `ModelServing`."),
+            }),
+            json!(["apiVersion", "kind"]),
+        ),
+    };
     inputs["metadata"] = meta.clone();
-    inputs["spec"] = described(shape.spec.clone(), "The desired state.");
+    inputs["spec"] = described(spec.clone(), "The desired state.");
     let outputs = json!({
         "apiVersion": string("The object's API version, `<group>/<version>`."),
         "kind": string("The object's kind."),
         "metadata": meta,
-        "spec": described(shape.spec, "The desired state, as the cluster has it."),
-        "status": described(shape.status, "The observed state, as the cluster reports it; never diffed."),
+        "spec": described(spec, "The desired state, as the cluster has it."),
+        "status": described(status, "The observed state, as the cluster reports it; never diffed."),
     });
     json!({
-        "description": shape.description,
+        "description": summary,
         "inputProperties": inputs,
-        "requiredInputs": shape.required_inputs,
+        "requiredInputs": required_inputs,
         "properties": outputs,
         "required": ["apiVersion", "kind", "metadata"],
     })
-}
-
-/// `aiservice:index:Operator`: the installation's settings in, the same plus the objects out.
-fn operator_schema() -> Value {
-    let defaults = crate::api::bundle::BundleSettings::default();
-    let inputs = json!({
-        "image": described(json!({"type": "string"}), &format!("The operator's container image. Default `{}`.", defaults.image)),
-        "replicas": described(json!({"type": "integer"}), "How many operator pods run (1 to 10); one acts, the others stand by (leader election). Default 1."),
-        "namespace": described(json!({"type": "string"}), &format!("The namespace the operator runs in, created with it. Changing it reinstalls the operator. Default `{}`.", defaults.namespace)),
-        "logLevel": described(json!({"type": "string"}), "The operator's log filter, such as `info` or `aiservice=debug`. Default `info`."),
-    });
-    let mut outputs = inputs.clone();
-    outputs["objects"] = described(
-        json!({"type": "array", "items": {"type": "string"}}),
-        "The objects installed, as `Kind name` or `Kind namespace/name`, in the order they are applied.",
-    );
-    json!({
-        "description": "The aiservice operator, installed as one unit: the AIService and ModelServing CRDs, a namespace, a ServiceAccount, least-privilege RBAC and the operator Deployment, applied in that order and awaited until the Deployment is available; deleted in reverse order. `schema/operator.yaml` is the same bundle for kubectl.",
-        "inputProperties": inputs,
-        "properties": outputs,
-        "required": ["image", "replicas", "namespace", "logLevel", "objects"],
-    })
-}
-
-fn resource_properties(token: &str, kinds: &[crd::KindTypes]) -> ResourceProperties {
-    let any = types::any();
-    let kind_types = |kind: &str| {
-        kinds
-            .iter()
-            .find(|k| k.kind == kind)
-            .map(|k| (k.spec.clone(), k.status.clone()))
-            .unwrap_or_else(|| (any.clone(), any.clone()))
-    };
-    match token {
-        "aiservice:apiextensions/v1:CustomResourceDefinition" => ResourceProperties {
-            description: "Any CustomResourceDefinition (apiextensions.k8s.io/v1). Waits until it is Established; deletion waits until it is gone.",
-            inputs: json!({}),
-            required_inputs: json!(["spec"]),
-            spec: type_ref(&types::token_for(kubernetes::CRD_SPEC)),
-            status: any.clone(),
-        },
-        "aiservice:apiextensions:CustomResource" => ResourceProperties {
-            description: "Any custom resource, validated against its CRD: the live one or the one planned in the same deployment. Also a built-in object of the core group (`apiVersion: v1`), such as the Namespace other objects go into.",
-            inputs: json!({
-                "apiVersion": {"type": "string", "description": "The API version of the custom resource, `<group>/<version>`, such as `ai.example.com/v1`; or `v1` for a core object such as a Namespace."},
-                "kind": {"type": "string", "description": "The kind of the custom resource, such as `ModelServing`."},
-            }),
-            required_inputs: json!(["apiVersion", "kind"]),
-            spec: any.clone(),
-            status: any.clone(),
-        },
-        "aiservice:index:AIService" => {
-            let (spec, status) = kind_types("AIService");
-            ResourceProperties {
-                description: "An AI model served by the aiservice operator (stable.example.com/v1 AIService), scaled manually or on requests per second. The spec is checked against the AIService CRD, CEL rules included, before anything reaches the cluster; `status` is the operator's.",
-                inputs: json!({}),
-                required_inputs: json!(["spec"]),
-                spec,
-                status,
-            }
-        }
-        _ => {
-            let (spec, status) = kind_types("ModelServing");
-            ResourceProperties {
-                description: "A model serving instance (ai.example.com/v1 ModelServing): a model server image and how many replicas run it. The spec is checked against the ModelServing CRD before anything reaches the cluster; `status` is the operator's.",
-                inputs: json!({}),
-                required_inputs: json!(["spec"]),
-                spec,
-                status,
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use crate::contract::{CheckFailure, ResourceError};
 use crate::proto::tfplugin6::{AttributePath, Diagnostic, attribute_path, diagnostic::Severity};
-use crate::value::{PropertyPath, Segment};
+use crate::value::PropertyPath;
 
 use super::cty::CtyError;
-use super::schema::Layout;
+use super::layout::Layout;
 
 pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
     Diagnostic {
@@ -22,20 +22,12 @@ fn at(mut diagnostic: Diagnostic, path: Option<AttributePath>) -> Diagnostic {
     diagnostic
 }
 
-/// The attribute holding an input property: `manifest` for a whole-object layout, `metadata`
-/// or `spec` for the typed one; `None` for inputs no attribute holds (a typed resource's
-/// fixed `apiVersion`). The path stops at the attribute: CLIs place a diagnostic on the
-/// attribute's line and cannot follow a path into an object-valued expression (Terraform 1.0
-/// falls back to the resource's header); the diagnostic's text names the full property path.
-pub fn attribute_path(layout: Layout, path: &PropertyPath) -> Option<AttributePath> {
-    let name = match (layout, path.0.first()) {
-        (Layout::Manifest, _) => "manifest",
-        (Layout::MetadataAndSpec, Some(Segment::Key(k))) if k == "metadata" || k == "spec" => k,
-        _ => return None,
-    };
-    Some(AttributePath {
-        steps: vec![attribute(name)],
-    })
+/// The attribute holding an input property ([`Layout::attribute_of`]). The path stops at the
+/// attribute: CLIs place a diagnostic on the attribute's line and cannot follow a path into an
+/// object-valued expression (Terraform 1.0 falls back to the resource's header); the
+/// diagnostic's text names the full property path.
+pub fn attribute_path(layout: &Layout, path: &PropertyPath) -> Option<AttributePath> {
+    layout.attribute_of(path).map(|name| top_level(&name))
 }
 
 /// A top-level attribute of a schema (the provider block's).
@@ -54,7 +46,7 @@ fn attribute(name: &str) -> attribute_path::Step {
 }
 
 /// A check failure of `resource_type`'s inputs, worded like the Pulumi side's.
-pub fn check_failure(resource_type: &str, layout: Layout, failure: &CheckFailure) -> Diagnostic {
+pub fn check_failure(resource_type: &str, layout: &Layout, failure: &CheckFailure) -> Diagnostic {
     at(
         error(format!("Invalid {resource_type}"), failure.to_string()),
         attribute_path(layout, &failure.path),
@@ -67,7 +59,7 @@ pub fn bad_value(what: &str, e: &CtyError) -> Diagnostic {
     error(format!("Unreadable {what}"), e.to_string())
 }
 
-pub fn resource_error(resource_type: &str, layout: Layout, e: &ResourceError) -> Diagnostic {
+pub fn resource_error(resource_type: &str, layout: &Layout, e: &ResourceError) -> Diagnostic {
     match e {
         ResourceError::Invalid { path, reason } => check_failure(
             resource_type,
@@ -103,17 +95,17 @@ mod tests {
     #[test]
     fn manifest_paths_point_at_the_manifest() {
         let path = PropertyPath::dotted("spec.versions").index(0).key("name");
-        let attr = attribute_path(Layout::Manifest, &path).unwrap();
+        let attr = attribute_path(&Layout::Manifest, &path).unwrap();
         assert_eq!(names(&attr), ["manifest"]);
     }
 
     #[test]
     fn typed_paths_point_at_their_attribute() {
         let attr = attribute_path(
-            Layout::MetadataAndSpec,
+            &Layout::MetadataAndSpec,
             &PropertyPath::dotted("spec.replicas"),
         );
         assert_eq!(names(&attr.unwrap()), ["spec"]);
-        assert!(attribute_path(Layout::MetadataAndSpec, &PropertyPath::dotted("kind")).is_none());
+        assert!(attribute_path(&Layout::MetadataAndSpec, &PropertyPath::dotted("kind")).is_none());
     }
 }

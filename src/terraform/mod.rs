@@ -5,6 +5,7 @@
 
 mod cty;
 mod diagnostics;
+mod layout;
 mod plugin;
 mod provider;
 mod schema;
@@ -37,9 +38,9 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
 pub fn provider_schema() -> crate::proto::tfplugin6::get_provider_schema::Response {
     crate::proto::tfplugin6::get_provider_schema::Response {
         provider: Some(schema::provider_schema()),
-        resource_schemas: schema::RESOURCE_TYPES
+        resource_schemas: schema::resource_types()
             .iter()
-            .map(|t| (t.name.to_string(), t.schema()))
+            .map(|t| (t.name.clone(), t.schema()))
             .collect(),
         data_source_schemas: schema::DATA_SOURCE_TYPES
             .iter()

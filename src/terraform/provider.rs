@@ -1,63 +1,72 @@
 //! The `tfplugin6.Provider` service: decodes Terraform's values, calls the protocol-neutral
 //! resources and encodes their answers. No resource logic lives here; what is Terraform's
 //! own is the shape of a plan (config attributes as written, computed ones known or not).
+//! Each RPC's work returns an [`Outcome`]; its diagnostics become the response in one place.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use rmpv::Value as Mp;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::cluster::{KubeLayer, ObjectRef};
-use crate::contract::{self, CheckRequest, Context, Progress, Resource, ResourceError, State};
+use crate::contract::{self, CheckRequest, Context, Progress, ResourceError, Session, SessionSlot};
 use crate::proto::tfplugin6::{self as tf, provider_server};
 use crate::provider_config::{self, ProviderConfig};
-use crate::resources;
+use crate::resources::{self, Lookup};
 use crate::value::{Object, PropertyPath, Segment, Value};
 
 use super::cty::{self, Type};
 use super::diagnostics::{self, attribute_path, bad_value, check_failure, resource_error};
-use super::schema::{self, DataSourceType, Layout, ResourceType};
+use super::layout::{Attributes, ID, attribute, object_output_values, set};
+use super::schema::{self, DataSourceType, ResourceType};
 
 pub struct Provider {
-    kube: RwLock<Option<Arc<KubeLayer>>>,
+    session: SessionSlot,
     cancel: CancellationToken,
 }
 
-/// A state or configuration object as the CLI sent it: each attribute's raw value, so that
-/// attributes the provider does not change go back exactly as they came, types included.
-type Attributes = BTreeMap<String, Mp>;
+/// Why an RPC failed: its diagnostics. A single diagnostic converts with `?`.
+struct Failed(Vec<tf::Diagnostic>);
+
+impl From<tf::Diagnostic> for Failed {
+    fn from(diagnostic: tf::Diagnostic) -> Self {
+        Failed(vec![diagnostic])
+    }
+}
+
+type Outcome<T> = Result<T, Failed>;
+
+/// The response of an RPC: what its work made, or what `failed` makes of the diagnostics.
+fn answer<T>(
+    outcome: Outcome<T>,
+    failed: impl FnOnce(Vec<tf::Diagnostic>) -> T,
+) -> Result<Response<T>, Status> {
+    Ok(Response::new(outcome.unwrap_or_else(|Failed(d)| failed(d))))
+}
 
 impl Provider {
     pub fn new() -> Self {
         Self {
-            kube: RwLock::new(None),
+            session: SessionSlot::default(),
             cancel: CancellationToken::new(),
         }
     }
 
-    fn context(&self, resource_type: &str) -> Result<Context, tf::Diagnostic> {
-        let kube = self
-            .kube
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                diagnostics::error(
-                    "The aiservice provider is not configured",
-                    "its configuration depends on values not known until apply, or configuration failed",
-                )
-            })?;
-        Ok(Context {
-            kube,
-            cancel: self.cancel.clone(),
-            progress: Arc::new(LogProgress(resource_type.to_string())),
-            timeout: None,
-            // Terraform tells a provider nothing that identifies the resource block, so no
-            // existing object is recognised as this one's: an interrupted create is imported.
-            owner: None,
-        })
+    fn context(&self, type_name: &str) -> Result<Context, tf::Diagnostic> {
+        let session = self.session.current().ok_or_else(|| {
+            diagnostics::error(
+                "The aiservice provider is not configured",
+                "its configuration depends on values not known until apply, or configuration failed",
+            )
+        })?;
+        // Terraform tells a provider nothing that identifies the resource block, so no
+        // existing object is recognised as this one's: an interrupted create is imported.
+        Ok(session.context(
+            self.cancel.clone(),
+            Arc::new(LogProgress(type_name.to_string())),
+            None,
+            None,
+        ))
     }
 }
 
@@ -77,10 +86,8 @@ fn unknown_type(kind: &str, name: &str) -> Status {
     Status::invalid_argument(format!("this provider has no {kind} {name:?}"))
 }
 
-fn resource_type(name: &str) -> Result<(&'static ResourceType, &'static dyn Resource), Status> {
-    let rt = schema::resource_type(name).ok_or_else(|| unknown_type("resource type", name))?;
-    let resource = resources::find(rt.token).ok_or_else(|| unknown_type("resource", rt.token))?;
-    Ok((rt, resource))
+fn resource_type(name: &str) -> Result<&'static ResourceType, Status> {
+    schema::resource_type(name).ok_or_else(|| unknown_type("resource type", name))
 }
 
 /// Reads a DynamicValue as an object's attributes; `None` for null (no object).
@@ -92,9 +99,8 @@ fn attributes(
     if bytes.is_empty() {
         return Ok(None);
     }
-    let mp = rmpv::decode::read_value(&mut &bytes[..])
-        .map_err(|e| diagnostics::error(format!("Unreadable {what}"), e.to_string()))?;
-    match mp {
+    let unreadable = |detail: String| diagnostics::error(format!("Unreadable {what}"), detail);
+    match rmpv::decode::read_value(&mut &bytes[..]).map_err(|e| unreadable(e.to_string()))? {
         Mp::Nil => Ok(None),
         Mp::Map(pairs) => Ok(Some(
             pairs
@@ -102,10 +108,7 @@ fn attributes(
                 .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v)))
                 .collect(),
         )),
-        _ => Err(diagnostics::error(
-            format!("Unreadable {what}"),
-            "expected an object",
-        )),
+        _ => Err(unreadable("expected an object".into())),
     }
 }
 
@@ -127,44 +130,6 @@ fn object_value(attrs: Attributes) -> tf::DynamicValue {
     dynamic_value(map(attrs))
 }
 
-/// Decodes one attribute with its schema type.
-fn attribute(attrs: &Attributes, name: &str, ty: &Type) -> Result<Value, cty::CtyError> {
-    match attrs.get(name) {
-        None => Ok(Value::Null),
-        Some(mp) => cty::decode(mp, ty, &PropertyPath::root().key(name)),
-    }
-}
-
-/// The resource's inputs held by a configuration or state.
-fn inputs_of(rt: &ResourceType, attrs: &Attributes) -> Result<Object, tf::Diagnostic> {
-    let mut inputs = Object::new();
-    for name in rt.layout.input_attributes() {
-        let value = attribute(attrs, name, &Type::Dynamic).map_err(|e| bad_value(rt.name, &e))?;
-        match (rt.layout, value) {
-            (_, Value::Null) => {}
-            (Layout::Manifest, Value::Object(manifest)) => inputs = manifest,
-            (Layout::Manifest, Value::Unknown) => {}
-            (Layout::Manifest, other) => {
-                return Err(check_failure(
-                    rt.name,
-                    rt.layout,
-                    &contract::CheckFailure::new(
-                        PropertyPath::root(),
-                        format!(
-                            "expected an object (the whole Kubernetes object), got {}",
-                            other.type_name()
-                        ),
-                    ),
-                ));
-            }
-            (Layout::MetadataAndSpec, value) => {
-                inputs.insert(name.to_string(), value);
-            }
-        }
-    }
-    Ok(inputs)
-}
-
 /// What a plan does to an existing (or not yet existing) object.
 enum PlannedAction {
     Create,
@@ -175,29 +140,21 @@ enum PlannedAction {
 
 impl PlannedAction {
     /// The computed attributes the plan cannot know: all of them for a new object; for an
-    /// update, what the cluster returns (the identity stays).
-    fn unknown_until_apply(&self) -> &'static [&'static str] {
+    /// update, what the apply returns (the identity stays).
+    fn unknown_until_apply(&self, rt: &ResourceType) -> Vec<String> {
         match self {
-            PlannedAction::Create | PlannedAction::Replace => &schema::COMPUTED,
-            PlannedAction::Update => &[schema::OBJECT, schema::STATUS],
-            PlannedAction::None => &[],
+            PlannedAction::Create | PlannedAction::Replace => rt.layout.computed(),
+            PlannedAction::Update => rt.layout.changed_by_update(),
+            PlannedAction::None => Vec::new(),
         }
     }
 }
 
-/// The inputs a layout's attributes hold (a typed resource's `apiVersion` and `kind` are fixed).
-fn layout_inputs(layout: Layout, inputs: Object) -> Object {
-    match layout {
-        Layout::Manifest => inputs,
-        Layout::MetadataAndSpec => inputs
-            .into_iter()
-            .filter(|(k, _)| layout.input_attributes().contains(&k.as_str()))
-            .collect(),
-    }
-}
-
-/// Terraform has no auto-naming: a plan must show the name it will create.
+/// Terraform has no auto-naming: a plan must show the name of the object it will create.
 fn name_problem(rt: &ResourceType, inputs: &Object) -> Option<tf::Diagnostic> {
+    if !rt.layout.is_object() {
+        return None;
+    }
     match inputs.get("metadata") {
         Some(Value::Unknown) => None,
         Some(Value::Object(m))
@@ -206,8 +163,8 @@ fn name_problem(rt: &ResourceType, inputs: &Object) -> Option<tf::Diagnostic> {
             None
         }
         _ => Some(check_failure(
-            rt.name,
-            rt.layout,
+            &rt.name,
+            &rt.layout,
             &contract::CheckFailure::new(
                 PropertyPath::dotted("metadata.name"),
                 "required: a name such as \"example-model\" (Terraform plans show the name they create, so there is no generated name)",
@@ -217,112 +174,34 @@ fn name_problem(rt: &ResourceType, inputs: &Object) -> Option<tf::Diagnostic> {
 }
 
 /// Checks a resource's inputs: the same validation as the Pulumi side, against the CRDs this
-/// provider process has planned or can see. Returns the checked inputs or the diagnostics.
-async fn check(
-    ctx: &Context,
-    rt: &ResourceType,
-    resource: &dyn Resource,
-    olds: &Object,
-    news: Object,
-) -> Result<Object, Vec<tf::Diagnostic>> {
+/// provider process has planned or can see. Returns the checked inputs (defaults filled in).
+async fn check(ctx: &Context, rt: &ResourceType, olds: &Object, news: Object) -> Outcome<Object> {
     if let Some(problem) = name_problem(rt, &news) {
-        return Err(vec![problem]);
+        return Err(problem.into());
     }
-    let checked = resource
-        .check(
-            ctx,
-            CheckRequest {
-                name: rt.name,
-                olds,
-                news,
-                random_seed: &[],
-                proposed_name: None,
-            },
-        )
+    let request = CheckRequest {
+        name: &rt.name,
+        olds,
+        news,
+        random_seed: &[],
+        proposed_name: None,
+    };
+    let checked = rt
+        .resource
+        .check(ctx, request)
         .await
-        .map_err(|e| vec![resource_error(rt.name, rt.layout, &e)])?;
+        .map_err(|e| resource_error(&rt.name, &rt.layout, &e))?;
     if checked.failures.is_empty() {
         Ok(checked.inputs)
     } else {
-        Err(checked
-            .failures
-            .iter()
-            .map(|f| check_failure(rt.name, rt.layout, f))
-            .collect())
+        Err(Failed(
+            checked
+                .failures
+                .iter()
+                .map(|f| check_failure(&rt.name, &rt.layout, f))
+                .collect(),
+        ))
     }
-}
-
-/// The computed attributes of a state the cluster returned.
-fn computed_from(state: &State) -> [(&'static str, Value); 4] {
-    let mut object = state.outputs.clone();
-    let status = object.remove("status").unwrap_or(Value::Null);
-    if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
-        metadata.remove("managedFields");
-    }
-    let uid = object
-        .get("metadata")
-        .and_then(|m| m.get_str("uid"))
-        .map(|s| Value::String(s.to_string()))
-        .unwrap_or(Value::Null);
-    [
-        (schema::ID, Value::String(state.id.clone())),
-        (schema::UID, uid),
-        (schema::OBJECT, Value::Object(object)),
-        (schema::STATUS, status),
-    ]
-}
-
-fn set(attrs: &mut Attributes, name: &str, value: &Value, ty: &Type) {
-    attrs.insert(name.to_string(), cty::encode(value, ty));
-}
-
-fn set_computed(attrs: &mut Attributes, state: &State) {
-    for (name, value) in computed_from(state) {
-        set(attrs, name, &value, &schema::computed_type(name));
-    }
-}
-
-/// The state recorded before: its id and the object as last read.
-fn recorded_state(attrs: &Attributes) -> State {
-    let id = match attribute(attrs, schema::ID, &Type::String) {
-        Ok(Value::String(id)) => id,
-        _ => String::new(),
-    };
-    let outputs = match attribute(attrs, schema::OBJECT, &Type::Dynamic) {
-        Ok(Value::Object(object)) => object,
-        _ => Object::new(),
-    };
-    State { id, outputs }
-}
-
-/// Puts new input values into a state, keeping the raw value where nothing changed so the
-/// types the configuration used survive.
-fn set_inputs(
-    rt: &ResourceType,
-    attrs: &mut Attributes,
-    inputs: &Object,
-) -> Result<(), tf::Diagnostic> {
-    let old = inputs_of(rt, attrs)?;
-    for name in rt.layout.input_attributes() {
-        let (before, after) = match rt.layout {
-            Layout::Manifest => (Value::Object(old.clone()), Value::Object(inputs.clone())),
-            Layout::MetadataAndSpec => (
-                old.get(*name).cloned().unwrap_or(Value::Null),
-                inputs.get(*name).cloned().unwrap_or(Value::Null),
-            ),
-        };
-        if before != after || !attrs.contains_key(*name) {
-            set(attrs, name, &after, &Type::Dynamic);
-        }
-    }
-    Ok(())
-}
-
-fn diagnostics_only<T>(
-    diagnostics: Vec<tf::Diagnostic>,
-    make: impl FnOnce(Vec<tf::Diagnostic>) -> T,
-) -> Result<Response<T>, Status> {
-    Ok(Response::new(make(diagnostics)))
 }
 
 #[tonic::async_trait]
@@ -338,12 +217,11 @@ impl provider_server::Provider for Provider {
         &self,
         request: Request<tf::validate_provider_config::Request>,
     ) -> Result<Response<tf::validate_provider_config::Response>, Status> {
-        let diagnostics = match provider_settings(request.into_inner().config.as_ref()) {
-            // Values known only after apply are checked when the provider is configured.
-            Ok(_) | Err(SettingsProblem::Unknown) => Vec::new(),
-            Err(SettingsProblem::Invalid(d)) => vec![d],
-        };
-        diagnostics_only(diagnostics, |diagnostics| {
+        // Values known only after apply are checked when the provider is configured.
+        let outcome = provider_settings(request.into_inner().config.as_ref())
+            .map(|_| tf::validate_provider_config::Response::default())
+            .map_err(Failed::from);
+        answer(outcome, |diagnostics| {
             tf::validate_provider_config::Response { diagnostics }
         })
     }
@@ -352,31 +230,17 @@ impl provider_server::Provider for Provider {
         &self,
         request: Request<tf::configure_provider::Request>,
     ) -> Result<Response<tf::configure_provider::Response>, Status> {
-        let settings = match provider_settings(request.into_inner().config.as_ref()) {
-            Ok(settings) => settings,
-            // Left unconfigured: every resource operation then says so.
-            Err(SettingsProblem::Unknown) => {
-                return diagnostics_only(Vec::new(), |diagnostics| {
-                    tf::configure_provider::Response { diagnostics }
-                });
+        let outcome = async {
+            // Unknown values leave it unconfigured: every resource operation then says so.
+            if let Some(settings) = provider_settings(request.into_inner().config.as_ref())? {
+                let session = Session::open(&settings)
+                    .await
+                    .map_err(|e| diagnostics::error("Cannot reach the cluster", e.to_string()))?;
+                self.session.set(session);
             }
-            Err(SettingsProblem::Invalid(d)) => {
-                return diagnostics_only(vec![d], |diagnostics| tf::configure_provider::Response {
-                    diagnostics,
-                });
-            }
+            Ok(tf::configure_provider::Response::default())
         };
-        let diagnostics = match settings.connect().await {
-            Ok(kube) => {
-                *self.kube.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(kube));
-                Vec::new()
-            }
-            Err(e) => vec![diagnostics::error(
-                "Cannot reach the cluster",
-                e.to_string(),
-            )],
-        };
-        diagnostics_only(diagnostics, |diagnostics| {
+        answer(outcome.await, |diagnostics| {
             tf::configure_provider::Response { diagnostics }
         })
     }
@@ -386,17 +250,18 @@ impl provider_server::Provider for Provider {
         request: Request<tf::validate_resource_config::Request>,
     ) -> Result<Response<tf::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let (rt, _) = resource_type(&req.type_name)?;
+        let rt = resource_type(&req.type_name)?;
         // Only what needs no cluster: the plan checks the rest against the CRD.
-        let diagnostics = match attributes(req.config.as_ref(), rt.name) {
-            Err(d) => vec![d],
-            Ok(None) => Vec::new(),
-            Ok(Some(config)) => match inputs_of(rt, &config) {
-                Err(d) => vec![d],
-                Ok(inputs) => name_problem(rt, &inputs).into_iter().collect(),
-            },
-        };
-        diagnostics_only(diagnostics, |diagnostics| {
+        let outcome = (|| {
+            if let Some(config) = attributes(req.config.as_ref(), &rt.name)? {
+                let inputs = rt.layout.inputs_of(&rt.name, &config)?;
+                if let Some(problem) = name_problem(rt, &inputs) {
+                    return Err(problem.into());
+                }
+            }
+            Ok(tf::validate_resource_config::Response::default())
+        })();
+        answer(outcome, |diagnostics| {
             tf::validate_resource_config::Response { diagnostics }
         })
     }
@@ -408,9 +273,7 @@ impl provider_server::Provider for Provider {
         let req = request.into_inner();
         schema::data_source_type(&req.type_name)
             .ok_or_else(|| unknown_type("data source", &req.type_name))?;
-        diagnostics_only(Vec::new(), |diagnostics| {
-            tf::validate_data_resource_config::Response { diagnostics }
-        })
+        Ok(Response::new(Default::default()))
     }
 
     async fn upgrade_resource_state(
@@ -418,7 +281,7 @@ impl provider_server::Provider for Provider {
         request: Request<tf::upgrade_resource_state::Request>,
     ) -> Result<Response<tf::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let (rt, _) = resource_type(&req.type_name)?;
+        let rt = resource_type(&req.type_name)?;
         let raw = req.raw_state.unwrap_or_default();
         let stored: &[u8] = if raw.json.is_empty() {
             b"null"
@@ -426,22 +289,23 @@ impl provider_server::Provider for Provider {
             &raw.json
         };
         // Schema version 0 is the only one so far: upgrading is re-encoding.
-        let upgraded = serde_json::from_slice::<serde_json::Value>(stored)
-            .map_err(|e| diagnostics::error(format!("Unreadable {} state", rt.name), e.to_string()))
-            .and_then(|json| {
-                cty::json_to_msgpack(&json, &rt.state_type(), &PropertyPath::root())
-                    .map_err(|e| bad_value(&format!("{} state", rt.name), &e))
-            });
-        Ok(Response::new(match upgraded {
-            Ok(mp) => tf::upgrade_resource_state::Response {
+        let outcome = (|| {
+            let json = serde_json::from_slice::<serde_json::Value>(stored).map_err(|e| {
+                diagnostics::error(format!("Unreadable {} state", rt.name), e.to_string())
+            })?;
+            let mp = cty::json_to_msgpack(&json, &rt.state_type(), &PropertyPath::root())
+                .map_err(|e| bad_value(&format!("{} state", rt.name), &e))?;
+            Ok(tf::upgrade_resource_state::Response {
                 upgraded_state: Some(dynamic_value(mp)),
                 diagnostics: Vec::new(),
-            },
-            Err(d) => tf::upgrade_resource_state::Response {
+            })
+        })();
+        answer(outcome, |diagnostics| {
+            tf::upgrade_resource_state::Response {
                 upgraded_state: None,
-                diagnostics: vec![d],
-            },
-        }))
+                diagnostics,
+            }
+        })
     }
 
     async fn read_resource(
@@ -449,44 +313,20 @@ impl provider_server::Provider for Provider {
         request: Request<tf::read_resource::Request>,
     ) -> Result<Response<tf::read_resource::Response>, Status> {
         let req = request.into_inner();
-        let (rt, resource) = resource_type(&req.type_name)?;
-        let respond = |new_state, diagnostics| {
-            Ok(Response::new(tf::read_resource::Response {
+        let rt = resource_type(&req.type_name)?;
+        let outcome = self.read(rt, req.current_state.as_ref()).await;
+        answer(
+            outcome.map(|new_state| tf::read_resource::Response {
                 new_state,
+                diagnostics: Vec::new(),
+                private: req.private.clone(),
+            }),
+            |diagnostics| tf::read_resource::Response {
+                new_state: req.current_state.clone(),
                 diagnostics,
                 private: req.private.clone(),
-            }))
-        };
-        let mut current = match attributes(req.current_state.as_ref(), rt.name) {
-            Ok(Some(current)) => current,
-            Ok(None) => return respond(req.current_state.clone(), Vec::new()),
-            Err(d) => return respond(req.current_state.clone(), vec![d]),
-        };
-        let ctx = match self.context(rt.name) {
-            Ok(ctx) => ctx,
-            Err(d) => return respond(req.current_state.clone(), vec![d]),
-        };
-        let recorded = recorded_state(&current);
-        let old_inputs = match inputs_of(rt, &current) {
-            Ok(inputs) => inputs,
-            Err(d) => return respond(req.current_state.clone(), vec![d]),
-        };
-        match resource.read(&ctx, &recorded.id, &old_inputs).await {
-            Err(e) => respond(
-                req.current_state.clone(),
-                vec![resource_error(rt.name, rt.layout, &e)],
-            ),
-            // Gone from the cluster: the next plan creates it again.
-            Ok(None) => respond(Some(dynamic_value(Mp::Nil)), Vec::new()),
-            Ok(Some(read)) => {
-                let inputs = layout_inputs(rt.layout, read.inputs);
-                if let Err(d) = set_inputs(rt, &mut current, &inputs) {
-                    return respond(req.current_state.clone(), vec![d]);
-                }
-                set_computed(&mut current, &read.state);
-                respond(Some(object_value(current)), Vec::new())
-            }
-        }
+            },
+        )
     }
 
     async fn plan_resource_change(
@@ -494,106 +334,13 @@ impl provider_server::Provider for Provider {
         request: Request<tf::plan_resource_change::Request>,
     ) -> Result<Response<tf::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let (rt, resource) = resource_type(&req.type_name)?;
-        let fail = |diagnostics| {
-            Ok(Response::new(tf::plan_resource_change::Response {
-                planned_state: None,
-                requires_replace: Vec::new(),
-                planned_private: Vec::new(),
+        let rt = resource_type(&req.type_name)?;
+        answer(self.plan(rt, req).await, |diagnostics| {
+            tf::plan_resource_change::Response {
                 diagnostics,
-            }))
-        };
-        let (prior, proposed) = match (
-            attributes(req.prior_state.as_ref(), rt.name),
-            attributes(req.proposed_new_state.as_ref(), rt.name),
-        ) {
-            (Ok(prior), Ok(proposed)) => (prior, proposed),
-            (Err(d), _) | (_, Err(d)) => return fail(vec![d]),
-        };
-        // Destroy: nothing to plan.
-        let Some(mut planned) = proposed else {
-            return Ok(Response::new(tf::plan_resource_change::Response {
-                planned_state: req.proposed_new_state,
-                requires_replace: Vec::new(),
-                planned_private: req.prior_private,
-                diagnostics: Vec::new(),
-            }));
-        };
-        let ctx = match self.context(rt.name) {
-            Ok(ctx) => ctx,
-            Err(d) => return fail(vec![d]),
-        };
-        let news = match inputs_of(rt, &planned) {
-            Ok(news) => news,
-            Err(d) => return fail(vec![d]),
-        };
-        let olds = match &prior {
-            Some(prior) => match inputs_of(rt, prior) {
-                Ok(olds) => olds,
-                Err(d) => return fail(vec![d]),
-            },
-            None => Object::new(),
-        };
-        let checked = match check(&ctx, rt, resource, &olds, news.clone()).await {
-            Ok(checked) => checked,
-            Err(diagnostics) => return fail(diagnostics),
-        };
-        let mut requires_replace = Vec::new();
-        let change = match &prior {
-            None => PlannedAction::Create,
-            Some(prior) => {
-                let diff = resource.diff(&olds, &recorded_state(prior), &news);
-                requires_replace = diff
-                    .changes
-                    .iter()
-                    .filter(|c| c.replace)
-                    .filter_map(|c| attribute_path(rt.layout, &c.path))
-                    .collect();
-                for name in schema::COMPUTED {
-                    if let Some(value) = prior.get(name) {
-                        planned.insert(name.to_string(), value.clone());
-                    }
-                }
-                if diff.replaces() {
-                    PlannedAction::Replace
-                } else if diff.changes.is_empty() {
-                    PlannedAction::None
-                } else {
-                    PlannedAction::Update
-                }
+                ..Default::default()
             }
-        };
-        for name in change.unknown_until_apply() {
-            planned.insert(
-                name.to_string(),
-                cty::encode(&Value::Unknown, &Type::Dynamic),
-            );
-        }
-        if let (PlannedAction::Create, Some(id)) = (&change, planned_id(rt, &checked, &ctx)) {
-            set(&mut planned, schema::ID, &Value::String(id), &Type::String);
-        }
-        // Ask the cluster too, writing nothing (server-side dry-run), so that what the
-        // apiserver would refuse (fields another manager owns, its own validation) fails the
-        // plan rather than the apply. A replacement is a delete, then a create that cannot be
-        // tried while the old object exists.
-        let dry_run = match (&change, &prior) {
-            (PlannedAction::Create, _) => Some(resource.create(&ctx, &checked, true).await),
-            (PlannedAction::Update, Some(prior)) => Some(
-                resource
-                    .update(&ctx, &recorded_state(prior), &checked, true)
-                    .await,
-            ),
-            _ => None,
-        };
-        if let Some(Err(e)) = dry_run {
-            return fail(vec![resource_error(rt.name, rt.layout, &e)]);
-        }
-        Ok(Response::new(tf::plan_resource_change::Response {
-            planned_state: Some(object_value(planned)),
-            requires_replace,
-            planned_private: Vec::new(),
-            diagnostics: Vec::new(),
-        }))
+        })
     }
 
     async fn apply_resource_change(
@@ -601,76 +348,16 @@ impl provider_server::Provider for Provider {
         request: Request<tf::apply_resource_change::Request>,
     ) -> Result<Response<tf::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let (rt, resource) = resource_type(&req.type_name)?;
-        let respond = |new_state: Option<tf::DynamicValue>, diagnostics| {
-            Ok(Response::new(tf::apply_resource_change::Response {
-                new_state,
-                private: Vec::new(),
+        let rt = resource_type(&req.type_name)?;
+        let prior_state = req.prior_state.clone();
+        // A failed apply leaves the state as it was.
+        answer(self.apply(rt, req).await, |diagnostics| {
+            tf::apply_resource_change::Response {
+                new_state: prior_state,
                 diagnostics,
-            }))
-        };
-        let (prior, planned) = match (
-            attributes(req.prior_state.as_ref(), rt.name),
-            attributes(req.planned_state.as_ref(), rt.name),
-        ) {
-            (Ok(prior), Ok(planned)) => (prior, planned),
-            (Err(d), _) | (_, Err(d)) => return respond(req.prior_state, vec![d]),
-        };
-        let ctx = match self.context(rt.name) {
-            Ok(ctx) => ctx,
-            Err(d) => return respond(req.prior_state, vec![d]),
-        };
-        let Some(mut planned) = planned else {
-            // Destroy, waiting until the object is gone.
-            let Some(prior) = prior else {
-                return respond(Some(dynamic_value(Mp::Nil)), Vec::new());
-            };
-            return match resource.delete(&ctx, &recorded_state(&prior)).await {
-                Ok(()) => respond(Some(dynamic_value(Mp::Nil)), Vec::new()),
-                Err(e) => respond(
-                    req.prior_state,
-                    vec![resource_error(rt.name, rt.layout, &e)],
-                ),
-            };
-        };
-        let news = match inputs_of(rt, &planned) {
-            Ok(news) => news,
-            Err(d) => return respond(req.prior_state, vec![d]),
-        };
-        let olds = match &prior {
-            Some(prior) => inputs_of(rt, prior).unwrap_or_default(),
-            None => Object::new(),
-        };
-        let inputs = match check(&ctx, rt, resource, &olds, news).await {
-            Ok(inputs) => inputs,
-            Err(diagnostics) => return respond(req.prior_state, diagnostics),
-        };
-        let applied = match &prior {
-            None => resource.create(&ctx, &inputs, false).await,
-            Some(prior) => {
-                resource
-                    .update(&ctx, &recorded_state(prior), &inputs, false)
-                    .await
+                ..Default::default()
             }
-        };
-        match applied {
-            Ok(state) => {
-                set_computed(&mut planned, &state);
-                respond(Some(object_value(planned)), Vec::new())
-            }
-            // Written but not ready: record it, so it is neither lost nor created twice.
-            Err(ResourceError::NotReady { ref state, .. }) => {
-                set_computed(&mut planned, state);
-                let error = applied
-                    .err()
-                    .map(|e| resource_error(rt.name, rt.layout, &e));
-                respond(Some(object_value(planned)), error.into_iter().collect())
-            }
-            Err(e) => respond(
-                req.prior_state,
-                vec![resource_error(rt.name, rt.layout, &e)],
-            ),
-        }
+        })
     }
 
     async fn import_resource_state(
@@ -678,55 +365,13 @@ impl provider_server::Provider for Provider {
         request: Request<tf::import_resource_state::Request>,
     ) -> Result<Response<tf::import_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let (rt, resource) = resource_type(&req.type_name)?;
-        let fail = |diagnostics| {
-            Ok(Response::new(tf::import_resource_state::Response {
+        let rt = resource_type(&req.type_name)?;
+        answer(self.import(rt, &req.id).await, |diagnostics| {
+            tf::import_resource_state::Response {
                 imported_resources: Vec::new(),
                 diagnostics,
-            }))
-        };
-        let ctx = match self.context(rt.name) {
-            Ok(ctx) => ctx,
-            Err(d) => return fail(vec![d]),
-        };
-        if req.id.is_empty() {
-            return fail(vec![diagnostics::error(
-                format!("Cannot import {} \"\"", rt.name),
-                format!("empty id; expected {}", rt.import_id.form()),
-            )]);
-        }
-        // Nothing is recorded yet: the resource reads the type from the id (or its own).
-        match resource.read(&ctx, &req.id, &Object::new()).await {
-            Err(e) => fail(vec![resource_error(rt.name, rt.layout, &e)]),
-            Ok(None) => fail(vec![diagnostics::error(
-                format!("Cannot import {} {:?}", rt.name, req.id),
-                "no such object in the cluster",
-            )]),
-            Ok(Some(read)) => {
-                let mut state = Attributes::new();
-                let mut inputs = layout_inputs(rt.layout, read.inputs);
-                // Written without a namespace, as configurations relying on the provider's
-                // default are, so the first plan after an import does not replace the object.
-                if let Some(Value::Object(metadata)) = inputs.get_mut("metadata")
-                    && metadata.get("namespace").and_then(Value::as_str)
-                        == Some(ctx.kube.default_namespace.as_str())
-                {
-                    metadata.remove("namespace");
-                }
-                if let Err(d) = set_inputs(rt, &mut state, &inputs) {
-                    return fail(vec![d]);
-                }
-                set_computed(&mut state, &read.state);
-                Ok(Response::new(tf::import_resource_state::Response {
-                    imported_resources: vec![tf::import_resource_state::ImportedResource {
-                        type_name: rt.name.to_string(),
-                        state: Some(object_value(state)),
-                        private: Vec::new(),
-                    }],
-                    diagnostics: Vec::new(),
-                }))
             }
-        }
+        })
     }
 
     async fn read_data_source(
@@ -736,40 +381,13 @@ impl provider_server::Provider for Provider {
         let req = request.into_inner();
         let ds = schema::data_source_type(&req.type_name)
             .ok_or_else(|| unknown_type("data source", &req.type_name))?;
-        let fail = |diagnostics| {
-            Ok(Response::new(tf::read_data_source::Response {
+        answer(
+            self.read_data(ds, req.config.as_ref()).await,
+            |diagnostics| tf::read_data_source::Response {
                 state: None,
                 diagnostics,
-            }))
-        };
-        let config = match attributes(req.config.as_ref(), ds.name) {
-            Ok(config) => config.unwrap_or_default(),
-            Err(d) => return fail(vec![d]),
-        };
-        let ctx = match self.context(ds.name) {
-            Ok(ctx) => ctx,
-            Err(d) => return fail(vec![d]),
-        };
-        let found = match read_object(&ctx, ds, &config).await {
-            Ok(found) => found,
-            Err(d) => return fail(vec![d]),
-        };
-        let ty = ds.state_type();
-        let mut state = match cty::decode(&map(config), &ty, &PropertyPath::root()) {
-            Ok(Value::Object(state)) => state,
-            _ => Object::new(),
-        };
-        state.insert(
-            "spec".into(),
-            found.outputs.get("spec").cloned().unwrap_or(Value::Null),
-        );
-        for (name, value) in computed_from(&found) {
-            state.insert(name.to_string(), value);
-        }
-        Ok(Response::new(tf::read_data_source::Response {
-            state: Some(dynamic_value(cty::encode(&Value::Object(state), &ty))),
-            diagnostics: Vec::new(),
-        }))
+            },
+        )
     }
 
     async fn stop_provider(
@@ -781,6 +399,268 @@ impl provider_server::Provider for Provider {
     }
 }
 
+/// The work of each resource RPC.
+impl Provider {
+    /// The state as the cluster has it now; null when the object is gone (the next plan
+    /// creates it again).
+    async fn read(
+        &self,
+        rt: &ResourceType,
+        current: Option<&tf::DynamicValue>,
+    ) -> Outcome<Option<tf::DynamicValue>> {
+        let Some(mut state) = attributes(current, &rt.name)? else {
+            return Ok(current.cloned());
+        };
+        let ctx = self.context(&rt.name)?;
+        let recorded = rt.layout.recorded_state(&state);
+        let old_inputs = rt.layout.inputs_of(&rt.name, &state)?;
+        let read = rt
+            .resource
+            .read(&ctx, &recorded.id, &old_inputs)
+            .await
+            .map_err(|e| resource_error(&rt.name, &rt.layout, &e))?;
+        let Some(read) = read else {
+            return Ok(Some(dynamic_value(Mp::Nil)));
+        };
+        rt.layout
+            .set_inputs(&rt.name, &mut state, &rt.layout.held(read.inputs))?;
+        rt.layout.set_outputs(&mut state, &read.state);
+        Ok(Some(object_value(state)))
+    }
+
+    async fn plan(
+        &self,
+        rt: &ResourceType,
+        req: tf::plan_resource_change::Request,
+    ) -> Outcome<tf::plan_resource_change::Response> {
+        let layout = &rt.layout;
+        let prior = attributes(req.prior_state.as_ref(), &rt.name)?;
+        let Some(mut planned) = attributes(req.proposed_new_state.as_ref(), &rt.name)? else {
+            // Destroy: nothing to plan.
+            return Ok(tf::plan_resource_change::Response {
+                planned_state: req.proposed_new_state,
+                planned_private: req.prior_private,
+                ..Default::default()
+            });
+        };
+        let ctx = self.context(&rt.name)?;
+        let news = layout.inputs_of(&rt.name, &planned)?;
+        let olds = match &prior {
+            Some(prior) => layout.inputs_of(&rt.name, prior)?,
+            None => Object::new(),
+        };
+        let checked = check(&ctx, rt, &olds, news.clone()).await?;
+        let mut requires_replace = Vec::new();
+        let recorded = prior.as_ref().map(|prior| layout.recorded_state(prior));
+        let action = match (&prior, &recorded) {
+            (Some(prior), Some(recorded)) => {
+                let diff = rt.resource.diff(&olds, recorded, &news);
+                requires_replace = diff
+                    .changes
+                    .iter()
+                    .filter(|c| c.replace)
+                    .filter_map(|c| attribute_path(layout, &c.path))
+                    .collect();
+                for name in layout.computed() {
+                    if let Some(value) = prior.get(&name) {
+                        planned.insert(name, value.clone());
+                    }
+                }
+                if diff.replaces() {
+                    PlannedAction::Replace
+                } else if diff.changes.is_empty() {
+                    PlannedAction::None
+                } else {
+                    PlannedAction::Update
+                }
+            }
+            _ => PlannedAction::Create,
+        };
+        if !layout.is_object() {
+            // Settings left unset show the defaults they take.
+            layout.set_inputs(&rt.name, &mut planned, &checked)?;
+        }
+        for name in action.unknown_until_apply(rt) {
+            set(&mut planned, &name, &Value::Unknown, &Type::Dynamic);
+        }
+        if let (PlannedAction::Create, Some(id)) = (&action, planned_id(rt, &checked, &ctx)) {
+            set(&mut planned, ID, &Value::String(id), &Type::String);
+        }
+        // Ask the cluster too, writing nothing (server-side dry-run), so that what the
+        // apiserver would refuse (fields another manager owns, its own validation) fails the
+        // plan rather than the apply. A replacement is a delete, then a create that cannot be
+        // tried while the old object exists.
+        let dry_run = match (&action, &recorded) {
+            (PlannedAction::Create, _) => Some(rt.resource.create(&ctx, &checked, true).await),
+            (PlannedAction::Update, Some(recorded)) => {
+                Some(rt.resource.update(&ctx, recorded, &checked, true).await)
+            }
+            _ => None,
+        };
+        if let Some(Err(e)) = dry_run {
+            return Err(resource_error(&rt.name, layout, &e).into());
+        }
+        Ok(tf::plan_resource_change::Response {
+            planned_state: Some(object_value(planned)),
+            requires_replace,
+            ..Default::default()
+        })
+    }
+
+    async fn apply(
+        &self,
+        rt: &ResourceType,
+        req: tf::apply_resource_change::Request,
+    ) -> Outcome<tf::apply_resource_change::Response> {
+        let layout = &rt.layout;
+        let failed = |e: &ResourceError| Failed(vec![resource_error(&rt.name, layout, e)]);
+        let prior = attributes(req.prior_state.as_ref(), &rt.name)?;
+        let planned = attributes(req.planned_state.as_ref(), &rt.name)?;
+        let ctx = self.context(&rt.name)?;
+        let gone = |diagnostics| tf::apply_resource_change::Response {
+            new_state: Some(dynamic_value(Mp::Nil)),
+            diagnostics,
+            ..Default::default()
+        };
+        let Some(mut planned) = planned else {
+            // Destroy, waiting until the object is gone.
+            if let Some(prior) = &prior {
+                let recorded = layout.recorded_state(prior);
+                rt.resource
+                    .delete(&ctx, &recorded)
+                    .await
+                    .map_err(|e| failed(&e))?;
+            }
+            return Ok(gone(Vec::new()));
+        };
+        let news = layout.inputs_of(&rt.name, &planned)?;
+        let olds = match &prior {
+            Some(prior) => layout.inputs_of(&rt.name, prior).unwrap_or_default(),
+            None => Object::new(),
+        };
+        let inputs = check(&ctx, rt, &olds, news).await?;
+        let applied = match &prior {
+            None => rt.resource.create(&ctx, &inputs, false).await,
+            Some(prior) => {
+                let recorded = layout.recorded_state(prior);
+                rt.resource.update(&ctx, &recorded, &inputs, false).await
+            }
+        };
+        let (state, diagnostics) = match &applied {
+            Ok(state) => (state, Vec::new()),
+            // Written but not ready: record it, so it is neither lost nor created twice.
+            Err(e @ ResourceError::NotReady { state, .. }) => (state, failed(e).0),
+            Err(e) => return Err(failed(e)),
+        };
+        layout.set_outputs(&mut planned, state);
+        Ok(tf::apply_resource_change::Response {
+            new_state: Some(object_value(planned)),
+            diagnostics,
+            ..Default::default()
+        })
+    }
+
+    async fn import(
+        &self,
+        rt: &ResourceType,
+        id: &str,
+    ) -> Outcome<tf::import_resource_state::Response> {
+        let ctx = self.context(&rt.name)?;
+        if id.is_empty() {
+            return Err(diagnostics::error(
+                format!("Cannot import {} \"\"", rt.name),
+                format!("empty id; expected {}", rt.import_id),
+            )
+            .into());
+        }
+        // Nothing is recorded yet: the resource reads the type from the id (or its own).
+        let read = rt
+            .resource
+            .read(&ctx, id, &Object::new())
+            .await
+            .map_err(|e| resource_error(&rt.name, &rt.layout, &e))?
+            .ok_or_else(|| {
+                diagnostics::error(
+                    format!("Cannot import {} {id:?}", rt.name),
+                    "no such object in the cluster",
+                )
+            })?;
+        let mut state = Attributes::new();
+        let mut inputs = rt.layout.held(read.inputs);
+        // Written without a namespace, as configurations relying on the provider's default
+        // are, so the first plan after an import does not replace the object.
+        if let Some(Value::Object(metadata)) = inputs.get_mut("metadata")
+            && metadata.get("namespace").and_then(Value::as_str) == Some(ctx.default_namespace())
+        {
+            metadata.remove("namespace");
+        }
+        rt.layout.set_inputs(&rt.name, &mut state, &inputs)?;
+        rt.layout.set_outputs(&mut state, &read.state);
+        Ok(tf::import_resource_state::Response {
+            imported_resources: vec![tf::import_resource_state::ImportedResource {
+                type_name: rt.name.clone(),
+                state: Some(object_value(state)),
+                private: Vec::new(),
+            }],
+            diagnostics: Vec::new(),
+        })
+    }
+
+    /// A data source: the object it names, as the cluster has it.
+    async fn read_data(
+        &self,
+        ds: &DataSourceType,
+        config: Option<&tf::DynamicValue>,
+    ) -> Outcome<tf::read_data_source::Response> {
+        let config = attributes(config, ds.name)?.unwrap_or_default();
+        let ctx = self.context(ds.name)?;
+        let text = |name: &str| match attribute(&config, name, &Type::String) {
+            Ok(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
+        let (api_version, kind) = match ds.fixed_kind {
+            Some((api_version, kind)) => (api_version.to_string(), kind.to_string()),
+            None => (
+                text("api_version").unwrap_or_default(),
+                text("kind").unwrap_or_default(),
+            ),
+        };
+        let name = text("name").unwrap_or_default();
+        let namespace = text("namespace");
+        let query = Lookup {
+            api_version: &api_version,
+            kind: &kind,
+            name: &name,
+            namespace: namespace.as_deref(),
+        };
+        let not_found =
+            |reason: String| diagnostics::error(format!("{kind} {name:?} not found"), reason);
+        let found = resources::lookup(&ctx, &query)
+            .await
+            .map_err(|e| match e {
+                ResourceError::Invalid { reason, .. } => not_found(reason),
+                other => not_found(other.to_string()),
+            })?
+            .ok_or_else(|| not_found("no such object in the cluster".into()))?;
+        let ty = ds.state_type();
+        let mut state = match cty::decode(&map(config), &ty, &PropertyPath::root()) {
+            Ok(Value::Object(state)) => state,
+            _ => Object::new(),
+        };
+        state.insert(
+            "spec".into(),
+            found.outputs.get("spec").cloned().unwrap_or(Value::Null),
+        );
+        for (name, value) in object_output_values(&found) {
+            state.insert(name.to_string(), value);
+        }
+        Ok(tf::read_data_source::Response {
+            state: Some(dynamic_value(cty::encode(&Value::Object(state), &ty))),
+            diagnostics: Vec::new(),
+        })
+    }
+}
+
 /// The id a new object will have, when the plan can tell: its name and, for a namespaced
 /// type, its namespace or the provider's.
 fn planned_id(rt: &ResourceType, inputs: &Object, ctx: &Context) -> Option<String> {
@@ -789,80 +669,25 @@ fn planned_id(rt: &ResourceType, inputs: &Object, ctx: &Context) -> Option<Strin
     match rt.namespaced? {
         false => Some(name.to_string()),
         true => match metadata.get(&[Segment::Key("namespace".into())]) {
-            None | Some(Value::Null) => Some(format!("{}/{name}", ctx.kube.default_namespace)),
+            None | Some(Value::Null) => Some(format!("{}/{name}", ctx.default_namespace())),
             Some(Value::String(ns)) => Some(format!("{ns}/{name}")),
             Some(_) => None,
         },
     }
 }
 
-/// The object a data source names.
-async fn read_object(
-    ctx: &Context,
-    ds: &DataSourceType,
-    config: &Attributes,
-) -> Result<State, tf::Diagnostic> {
-    let text = |name: &str| match attribute(config, name, &Type::String) {
-        Ok(Value::String(s)) if !s.is_empty() => Some(s),
-        _ => None,
-    };
-    let (api_version, kind) = match ds.fixed_kind {
-        Some((api_version, kind)) => (api_version.to_string(), kind.to_string()),
-        None => (
-            text("api_version").unwrap_or_default(),
-            text("kind").unwrap_or_default(),
-        ),
-    };
-    let name = text("name").unwrap_or_default();
-    let not_found =
-        |reason: String| diagnostics::error(format!("{kind} {name:?} not found"), reason);
-    let object_type = ctx
-        .kube
-        .discover(&api_version, &kind)
-        .await
-        .map_err(|e| not_found(e.to_string()))?
-        .ok_or_else(|| not_found(format!("the cluster serves no {kind} in {api_version}")))?;
-    let namespace = object_type
-        .namespaced
-        .then(|| text("namespace").unwrap_or_else(|| ctx.kube.default_namespace.clone()));
-    let object = ObjectRef {
-        object_type,
-        namespace,
-        name: name.clone(),
-    };
-    let live = ctx
-        .kube
-        .get(&object)
-        .await
-        .map_err(|e| not_found(e.to_string()))?
-        .ok_or_else(|| not_found(format!("{} does not exist", object.describe())))?;
-    Ok(State {
-        id: object.id(),
-        outputs: match Value::from_json(&live) {
-            Value::Object(outputs) => outputs,
-            _ => Object::new(),
-        },
-    })
-}
-
-/// Why provider settings could not be made.
-enum SettingsProblem {
-    /// A value is known only after apply.
-    Unknown,
-    Invalid(tf::Diagnostic),
-}
-
-fn provider_settings(config: Option<&tf::DynamicValue>) -> Result<ProviderConfig, SettingsProblem> {
-    let attrs = attributes(config, "provider configuration")
-        .map_err(SettingsProblem::Invalid)?
-        .unwrap_or_default();
+/// The provider block as configuration; `None` while a value is known only after apply.
+fn provider_settings(
+    config: Option<&tf::DynamicValue>,
+) -> Result<Option<ProviderConfig>, tf::Diagnostic> {
+    let attrs = attributes(config, "provider configuration")?.unwrap_or_default();
     let decoded = cty::decode(&map(attrs), &schema::provider_type(), &PropertyPath::root())
-        .map_err(|e| SettingsProblem::Invalid(bad_value("provider configuration", &e)))?;
+        .map_err(|e| bad_value("provider configuration", &e))?;
     let Value::Object(decoded) = decoded else {
-        return Ok(Default::default());
+        return Ok(Some(Default::default()));
     };
     if decoded.values().any(Value::contains_unknown) {
-        return Err(SettingsProblem::Unknown);
+        return Ok(None);
     }
     // The provider block's snake_case names become the configuration keys.
     let keys = provider_config::keys();
@@ -870,18 +695,20 @@ fn provider_settings(config: Option<&tf::DynamicValue>) -> Result<ProviderConfig
         .iter()
         .filter_map(|key| Some((key.name.clone(), decoded.get(&key.snake_case())?.clone())))
         .collect();
-    ProviderConfig::from_args(&args, &|_| None, super::DEFAULT_FIELD_MANAGER).map_err(|failure| {
-        let attr = keys
-            .iter()
-            .find(|key| failure.path.to_string() == key.name)
-            .map(|key| key.snake_case())
-            .unwrap_or_default();
-        SettingsProblem::Invalid(tf::Diagnostic {
-            attribute: Some(diagnostics::top_level(&attr)),
-            ..diagnostics::error(
-                "Invalid provider configuration",
-                format!("{attr}: {}", failure.reason),
-            )
+    ProviderConfig::from_args(&args, &|_| None, super::DEFAULT_FIELD_MANAGER)
+        .map(Some)
+        .map_err(|failure| {
+            let attr = keys
+                .iter()
+                .find(|key| failure.path.to_string() == key.name)
+                .map(|key| key.snake_case())
+                .unwrap_or_default();
+            tf::Diagnostic {
+                attribute: Some(diagnostics::top_level(&attr)),
+                ..diagnostics::error(
+                    "Invalid provider configuration",
+                    format!("{attr}: {}", failure.reason),
+                )
+            }
         })
-    })
 }
