@@ -137,8 +137,9 @@ pub struct Context {
     /// The engine's custom timeout for this operation, if the program set one.
     pub timeout: Option<Duration>,
     /// A stable identity of the resource this operation is for (Pulumi: its URN), recorded on
-    /// the objects it creates so that a rerun after an interrupted create recognises them.
-    /// `None` when the engine tells none (Terraform): then no existing object is its own.
+    /// the objects it creates so that a rerun after an interrupted create recognises them
+    /// (Terraform: one the adapter minted at create and keeps in the private state). `None`
+    /// for an imported Terraform resource: then no existing object is its own.
     pub owner: Option<String>,
 }
 

@@ -1,13 +1,22 @@
-//! `aiservice:index:Operator` through the real `pulumi` CLI and YAML host: `up` installs the
-//! whole bundle and waits for the operator Deployment (its pod made Ready by kwok), a second
-//! preview has no changes, a replica change is a one-field update, and `destroy` removes every
-//! object of the bundle it created, leaving the namespace that existed before; a CRD of the
-//! bundle that another tool installed makes preview refuse the install. Its own test binary:
-//! the bundle's CRDs and cluster role are cluster-wide.
+//! The Operator resource through both protocols' real CLIs.
+//!
+//! - `aiservice:index:Operator` with `pulumi` and the YAML host: `up` installs the whole
+//!   bundle and waits for the operator Deployment (its pod made Ready by kwok), a second
+//!   preview has no changes, a replica change is a one-field update, and `destroy` removes
+//!   every object of the bundle it created, leaving the namespace that existed before; a CRD
+//!   of the bundle that another tool installed makes preview refuse the install.
+//! - `aiservice_operator` with `terraform`: the plan shows the defaults of unset settings,
+//!   apply installs and waits, a second plan is empty, a replica change is an in-place update,
+//!   destroy removes everything, the namespace it created included.
+//!
+//! Its own test binary, one test at a time: the bundle's CRDs and cluster role are
+//! cluster-wide.
 
 mod common;
 
-use aiservice_testenv::{PulumiStack, TestEnv};
+use std::path::Path;
+
+use aiservice_testenv::{Cli, PulumiStack, TerraformConfig, TestEnv};
 use common::{
     assert_gone, assert_planned_update, assert_pulumi_fails_saying, install_crds, our_bins, repo,
 };
@@ -21,13 +30,16 @@ const CLUSTER_OBJECTS: [&str; 4] = [
     "clusterrolebinding/aiservice-operator",
 ];
 
-fn deployment(env: &TestEnv) -> Value {
+/// The tests install the same cluster-wide objects: one at a time.
+static CLUSTER_WIDE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn deployment(env: &TestEnv, namespace: &str) -> Value {
     serde_json::from_str(
         &env.kubectl(&[
             "get",
             "deployment",
             "aiservice-operator",
-            "--namespace=aiservice-system",
+            &format!("--namespace={namespace}"),
             "-o",
             "json",
         ])
@@ -38,6 +50,7 @@ fn deployment(env: &TestEnv) -> Value {
 
 #[tokio::test]
 async fn operator_resource_installs_updates_and_removes_the_bundle() {
+    let _one_at_a_time = CLUSTER_WIDE.lock().await;
     let env = TestEnv::new("operator-resource").await.unwrap();
     let stack = PulumiStack::new(&env, &repo("sdk-examples/yaml/operator"), our_bins()).unwrap();
     stack
@@ -50,7 +63,7 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
     stack.up().unwrap();
     let installed = stack.outputs().unwrap()["installed"].clone();
     assert_eq!(installed.as_array().map(Vec::len), Some(9), "{installed}");
-    let live = deployment(&env);
+    let live = deployment(&env, "aiservice-system");
     assert_eq!(live["status"]["availableReplicas"], 1, "{live}");
     for object in CLUSTER_OBJECTS {
         env.kubectl(&["get", object]).unwrap();
@@ -65,7 +78,7 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
         .unwrap();
     assert_planned_update(&stack, "operator", &["replicas"]);
     stack.up().unwrap();
-    let live = deployment(&env);
+    let live = deployment(&env, "aiservice-system");
     assert_eq!(live["spec"]["replicas"], 2);
     assert_eq!(live["status"]["availableReplicas"], 2, "up waited for both");
 
@@ -87,4 +100,78 @@ async fn operator_resource_installs_updates_and_removes_the_bundle() {
             "CustomResourceDefinition aiservices.stable.example.com already exists and was not created by this resource (no creator recorded; field managers: kubectl (Apply)",
         ],
     );
+    env.kubectl(&["delete", "crd", "aiservices.stable.example.com"])
+        .unwrap();
+}
+
+#[tokio::test]
+async fn terraform_installs_updates_and_removes_the_operator() {
+    let _one_at_a_time = CLUSTER_WIDE.lock().await;
+    let env = TestEnv::new("operator-terraform").await.unwrap();
+    let provider = Path::new(env!("CARGO_BIN_EXE_terraform-provider-aiservice"));
+    let config = TerraformConfig::new(
+        &env,
+        Cli::Terraform,
+        &repo("sdk-examples/terraform/operator"),
+        provider.parent().unwrap(),
+    )
+    .unwrap();
+    let namespace = "aiservice-operator";
+
+    // On an empty cluster: both creates, the unset settings at their defaults.
+    let plan = config.plan(&[]).unwrap();
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    let said = plan.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "aiservice_operator.operator will be created",
+        "aiservice_ai_service.llama will be created",
+        "log_level = \"info\"",
+        "image = \"ghcr.io/example/aiservice-operator:",
+        "objects = (known after apply)",
+    ] {
+        assert!(said.contains(expected), "{expected:?} in:\n{}", plan.text());
+    }
+
+    config.run_ok(&["apply", "-auto-approve"]).unwrap();
+    let installed = config.output("installed").unwrap();
+    assert_eq!(installed.as_array().map(Vec::len), Some(9), "{installed}");
+    assert_eq!(
+        deployment(&env, namespace)["status"]["availableReplicas"],
+        1
+    );
+    env.kubectl(&["get", "aisvc", "llama"]).unwrap();
+    let plan = config.plan(&[]).unwrap();
+    assert_eq!(
+        plan.code,
+        0,
+        "a second plan has no changes:\n{}",
+        plan.text()
+    );
+
+    let plan = config.plan(&["-var", "operator_replicas=2"]).unwrap();
+    let said = plan.text().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains("aiservice_operator.operator will be updated in-place")
+            && said.contains("~ replicas = 1 -> 2")
+            && said.contains("1 to change, 0 to destroy"),
+        "{}",
+        plan.text()
+    );
+    config
+        .run_ok(&["apply", "-auto-approve", "-var", "operator_replicas=2"])
+        .unwrap();
+    let live = deployment(&env, namespace);
+    assert_eq!(live["spec"]["replicas"], 2);
+    assert_eq!(
+        live["status"]["availableReplicas"], 2,
+        "apply waited for both"
+    );
+
+    config
+        .run_ok(&["destroy", "-auto-approve", "-var", "operator_replicas=2"])
+        .unwrap();
+    for object in CLUSTER_OBJECTS {
+        assert_gone(&env, object);
+    }
+    assert_gone(&env, &format!("namespace/{namespace}"));
 }

@@ -160,7 +160,7 @@ async fn seed_002_lifecycle(cli: Cli, group: &str) {
     // does its apply, so nothing is taken over; its destroy has nothing to delete.
     let second = seed_002(&env, cli, group);
     let taken = format!(
-        "CustomResourceDefinition {crd} already exists and was not created by this resource (no creator recorded; field managers: terraform-aiservice (Apply)"
+        "CustomResourceDefinition {crd} already exists and was not created by this resource (created by terraform:"
     );
     let refusal = [
         taken.as_str(),

@@ -52,21 +52,50 @@ impl Provider {
         }
     }
 
-    fn context(&self, type_name: &str) -> Result<Context, tf::Diagnostic> {
+    fn context(&self, type_name: &str, owner: Option<String>) -> Result<Context, tf::Diagnostic> {
         let session = self.session.current().ok_or_else(|| {
             diagnostics::error(
                 "The aiservice provider is not configured",
                 "its configuration depends on values not known until apply, or configuration failed",
             )
         })?;
-        // Terraform tells a provider nothing that identifies the resource block, so no
-        // existing object is recognised as this one's: an interrupted create is imported.
         Ok(session.context(
             self.cancel.clone(),
             Arc::new(LogProgress(type_name.to_string())),
             None,
-            None,
+            owner,
         ))
+    }
+}
+
+/// The identity a resource records on the objects it creates ([`Context::owner`]). Terraform
+/// tells a provider nothing that identifies a resource block, so a create mints one and the
+/// provider keeps it in the resource's private state, which the CLI hands back on every later
+/// plan, apply and read. An imported resource has none: it deletes only what its state names.
+#[derive(Default, serde::Deserialize)]
+struct Private {
+    owner: Option<String>,
+}
+
+impl Private {
+    fn minted() -> Private {
+        Private {
+            owner: Some(format!("terraform:{}", uuid::Uuid::new_v4())),
+        }
+    }
+
+    /// What an earlier response stored; empty (or a state written before owners) is none.
+    fn read(bytes: &[u8]) -> Private {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        match &self.owner {
+            None => Vec::new(),
+            Some(owner) => serde_json::json!({ "owner": owner })
+                .to_string()
+                .into_bytes(),
+        }
     }
 }
 
@@ -314,7 +343,8 @@ impl provider_server::Provider for Provider {
     ) -> Result<Response<tf::read_resource::Response>, Status> {
         let req = request.into_inner();
         let rt = resource_type(&req.type_name)?;
-        let outcome = self.read(rt, req.current_state.as_ref()).await;
+        let owner = Private::read(&req.private).owner;
+        let outcome = self.read(rt, req.current_state.as_ref(), owner).await;
         answer(
             outcome.map(|new_state| tf::read_resource::Response {
                 new_state,
@@ -349,13 +379,13 @@ impl provider_server::Provider for Provider {
     ) -> Result<Response<tf::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
         let rt = resource_type(&req.type_name)?;
-        let prior_state = req.prior_state.clone();
+        let (prior_state, private) = (req.prior_state.clone(), req.planned_private.clone());
         // A failed apply leaves the state as it was.
         answer(self.apply(rt, req).await, |diagnostics| {
             tf::apply_resource_change::Response {
                 new_state: prior_state,
+                private,
                 diagnostics,
-                ..Default::default()
             }
         })
     }
@@ -407,11 +437,12 @@ impl Provider {
         &self,
         rt: &ResourceType,
         current: Option<&tf::DynamicValue>,
+        owner: Option<String>,
     ) -> Outcome<Option<tf::DynamicValue>> {
         let Some(mut state) = attributes(current, &rt.name)? else {
             return Ok(current.cloned());
         };
-        let ctx = self.context(&rt.name)?;
+        let ctx = self.context(&rt.name, owner)?;
         let recorded = rt.layout.recorded_state(&state);
         let old_inputs = rt.layout.inputs_of(&rt.name, &state)?;
         let read = rt
@@ -443,7 +474,7 @@ impl Provider {
                 ..Default::default()
             });
         };
-        let ctx = self.context(&rt.name)?;
+        let ctx = self.context(&rt.name, Private::read(&req.prior_private).owner)?;
         let news = layout.inputs_of(&rt.name, &planned)?;
         let olds = match &prior {
             Some(prior) => layout.inputs_of(&rt.name, prior)?,
@@ -503,6 +534,7 @@ impl Provider {
         Ok(tf::plan_resource_change::Response {
             planned_state: Some(object_value(planned)),
             requires_replace,
+            planned_private: req.prior_private,
             ..Default::default()
         })
     }
@@ -516,7 +548,11 @@ impl Provider {
         let failed = |e: &ResourceError| Failed(vec![resource_error(&rt.name, layout, e)]);
         let prior = attributes(req.prior_state.as_ref(), &rt.name)?;
         let planned = attributes(req.planned_state.as_ref(), &rt.name)?;
-        let ctx = self.context(&rt.name)?;
+        let private = match prior {
+            None => Private::minted(),
+            Some(_) => Private::read(&req.planned_private),
+        };
+        let ctx = self.context(&rt.name, private.owner.clone())?;
         let gone = |diagnostics| tf::apply_resource_change::Response {
             new_state: Some(dynamic_value(Mp::Nil)),
             diagnostics,
@@ -555,8 +591,8 @@ impl Provider {
         layout.set_outputs(&mut planned, state);
         Ok(tf::apply_resource_change::Response {
             new_state: Some(object_value(planned)),
+            private: private.bytes(),
             diagnostics,
-            ..Default::default()
         })
     }
 
@@ -565,7 +601,7 @@ impl Provider {
         rt: &ResourceType,
         id: &str,
     ) -> Outcome<tf::import_resource_state::Response> {
-        let ctx = self.context(&rt.name)?;
+        let ctx = self.context(&rt.name, None)?;
         if id.is_empty() {
             return Err(diagnostics::error(
                 format!("Cannot import {} \"\"", rt.name),
@@ -613,7 +649,7 @@ impl Provider {
         config: Option<&tf::DynamicValue>,
     ) -> Outcome<tf::read_data_source::Response> {
         let config = attributes(config, ds.name)?.unwrap_or_default();
-        let ctx = self.context(ds.name)?;
+        let ctx = self.context(ds.name, None)?;
         let text = |name: &str| match attribute(&config, name, &Type::String) {
             Ok(Value::String(s)) if !s.is_empty() => Some(s),
             _ => None,
