@@ -2,6 +2,7 @@
 //! a clear error, never a panic; what decodes encodes back to the same values.
 #![no_main]
 
+use aiservice::pulumi::struct_codec::{decode_struct, encode_struct};
 use aiservice::value::Value;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
@@ -10,8 +11,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(message) = prost_types::Struct::decode(data) else {
         return;
     };
-    if let Ok(values) = Value::from_struct(&message) {
-        let again = Value::from_struct(&Value::to_struct(&values));
+    if let Ok(values) = decode_struct(&message) {
+        let again = decode_struct(&encode_struct(&values));
         assert_eq!(again.as_ref(), Ok(&values));
         let _ = Value::Object(values).to_json();
     }

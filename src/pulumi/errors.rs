@@ -8,7 +8,9 @@ use tonic::{Code, Status};
 use crate::contract::ResourceError;
 use crate::proto::google_rpc;
 use crate::proto::pulumirpc::ErrorResourceInitFailed;
-use crate::value::{Object, Value, ValueError};
+use crate::value::Object;
+
+use super::struct_codec::{ValueError, encode_struct};
 
 pub fn resource_status(error: ResourceError, inputs: &Object) -> Status {
     let message = error.to_string();
@@ -16,10 +18,10 @@ pub fn resource_status(error: ResourceError, inputs: &Object) -> Status {
         ResourceError::NotReady { state, .. } => {
             let detail = ErrorResourceInitFailed {
                 id: state.id,
-                properties: Some(Value::to_struct(&state.outputs)),
+                properties: Some(encode_struct(&state.outputs)),
                 // The CLI shows these reasons instead of the message: each names the object.
                 reasons: vec![message.clone()],
-                inputs: Some(Value::to_struct(inputs)),
+                inputs: Some(encode_struct(inputs)),
             };
             let status = google_rpc::Status {
                 code: Code::Unknown as i32,

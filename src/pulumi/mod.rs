@@ -4,6 +4,7 @@
 mod engine_log;
 mod errors;
 mod provider;
+pub mod struct_codec;
 
 use std::io::Write;
 

@@ -10,11 +10,12 @@ use tonic::{Request, Response, Status};
 use crate::contract::{self, ChangeKind, Context, Resource, Session, SessionSlot, State};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
-use crate::value::{Object, PropertyPath, Value};
+use crate::value::{Object, PropertyPath};
 use crate::{resources, schema};
 
 use super::engine_log::EngineLog;
 use super::errors::{resource_status, value_status};
+use super::struct_codec::{decode_struct, encode_struct};
 
 pub struct Provider {
     engine: EngineLog,
@@ -72,14 +73,14 @@ fn settings(
 }
 
 fn decode(s: Option<&prost_types::Struct>) -> Result<Object, Status> {
-    s.map(Value::from_struct)
+    s.map(decode_struct)
         .transpose()
         .map_err(value_status)
         .map(Option::unwrap_or_default)
 }
 
 fn encode(object: &Object) -> Option<prost_types::Struct> {
-    Some(Value::to_struct(object))
+    Some(encode_struct(object))
 }
 
 /// Check failures as the engine prints them. Given a property, the CLI shows
@@ -192,7 +193,7 @@ impl ResourceProvider for Provider {
         let resource = find(&req.r#type, &req.urn)?;
         let ctx = self.context(&req.urn, 0.0)?;
         let olds = decode(req.olds.as_ref())?;
-        let news = match req.news.as_ref().map(Value::from_struct).transpose() {
+        let news = match req.news.as_ref().map(decode_struct).transpose() {
             Ok(news) => news.unwrap_or_default(),
             Err(e) => {
                 // The error's text already starts with its path.
