@@ -423,7 +423,7 @@ async fn apply_workload<S: Served>(
             ctx,
             object,
             EventType::Normal,
-            decision.reason,
+            decision.reason.as_str(),
             &decision.message,
         )
         .await;
@@ -703,7 +703,7 @@ fn serving_status<S: Served>(
         };
         conditions.push(condition(&old, "MetricsAvailable", metrics, object, &now));
         let limited = match &seen.decision.limited {
-            Some((reason, message)) => ("True", *reason, message.clone()),
+            Some((limit, message)) => ("True", limit.as_str(), message.clone()),
             None => (
                 "False",
                 "WithinLimits",

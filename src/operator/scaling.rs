@@ -38,20 +38,85 @@ pub struct Inputs<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
     pub desired: i32,
-    /// A CamelCase reason for the status condition and the Kubernetes Event: "Manual",
-    /// "Initial", "ScaleUp", "ScaleDown", "WithinTolerance", "Steady", "MetricUnavailable",
-    /// "Fallback", "ScaleToZero", "WakeUp" or "NoReadyPods".
-    pub reason: &'static str,
+    pub reason: Reason,
     /// A sentence for humans saying why, with the numbers (e.g. "38.5 requests/s over 2 ready
     /// replicas is 19.3 per replica, target 10: 4 replicas").
     pub message: String,
     /// Set when a bound or a rate policy held the count back (condition ScalingLimited=True):
-    /// (reason, message), reasons "TooFewReplicas" (minReplicas), "TooManyReplicas"
-    /// (maxReplicas), "ScaleUpLimit", "ScaleDownLimit", "ScaleUpDisabled", "ScaleDownDisabled".
-    pub limited: Option<(&'static str, String)>,
+    /// what held it, and a sentence saying how.
+    pub limited: Option<(Limit, String)>,
     /// The history to pass to the next decision (pruned: nothing older than the longest window
     /// or period that can still matter).
     pub history: History,
+}
+
+/// Why the count is what it is: the reason of the status condition and the Kubernetes Event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Manual mode: `spec.replicas`.
+    Manual,
+    /// The first decision for an object, before a metric was read.
+    Initial,
+    ScaleUp,
+    ScaleDown,
+    ScaleToZero,
+    /// Requests arrived at 0 replicas.
+    WakeUp,
+    /// The load changed, but within the tolerance: no change.
+    WithinTolerance,
+    Steady,
+    /// No metric, and no fallback: the count stays.
+    MetricUnavailable,
+    /// No metric: the configured fallback count.
+    Fallback,
+    /// Replicas run, none ready: the load per replica cannot be told.
+    NoReadyPods,
+}
+
+impl Reason {
+    /// As Kubernetes conditions spell reasons (CamelCase).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Manual => "Manual",
+            Reason::Initial => "Initial",
+            Reason::ScaleUp => "ScaleUp",
+            Reason::ScaleDown => "ScaleDown",
+            Reason::ScaleToZero => "ScaleToZero",
+            Reason::WakeUp => "WakeUp",
+            Reason::WithinTolerance => "WithinTolerance",
+            Reason::Steady => "Steady",
+            Reason::MetricUnavailable => "MetricUnavailable",
+            Reason::Fallback => "Fallback",
+            Reason::NoReadyPods => "NoReadyPods",
+        }
+    }
+}
+
+/// What held the count back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// `minReplicas`.
+    TooFewReplicas,
+    /// `maxReplicas`.
+    TooManyReplicas,
+    ScaleUpLimit,
+    ScaleDownLimit,
+    ScaleUpDisabled,
+    ScaleDownDisabled,
+}
+
+impl Limit {
+    /// As Kubernetes conditions spell reasons (CamelCase).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::TooFewReplicas => "TooFewReplicas",
+            Limit::TooManyReplicas => "TooManyReplicas",
+            Limit::ScaleUpLimit => "ScaleUpLimit",
+            Limit::ScaleDownLimit => "ScaleDownLimit",
+            Limit::ScaleUpDisabled => "ScaleUpDisabled",
+            Limit::ScaleDownDisabled => "ScaleDownDisabled",
+        }
+    }
 }
 
 /// Past recommendations and replica changes of one object, kept by the controller between
@@ -88,13 +153,13 @@ pub fn decide(inputs: &Inputs) -> Decision {
     }
 }
 
-/// A (reason, message) pair for the ScalingLimited condition.
-type Limited = (&'static str, String);
+/// What held the count back and how, for the ScalingLimited condition.
+type Limited = (Limit, String);
 
 /// A decision before its history is attached.
 struct Outcome {
     desired: i32,
-    reason: &'static str,
+    reason: Reason,
     message: String,
     limited: Option<Limited>,
 }
@@ -121,7 +186,7 @@ fn manual(spec_replicas: Option<i32>) -> Decision {
     };
     let outcome = Outcome {
         desired,
-        reason: "Manual",
+        reason: Reason::Manual,
         message: format!("Manual mode: {message}"),
         limited: None,
     };
@@ -211,14 +276,14 @@ impl Bounds {
                 count(replicas),
                 self.min
             );
-            (self.min, Some(("TooFewReplicas", message)))
+            (self.min, Some((Limit::TooFewReplicas, message)))
         } else if replicas > self.max {
             let message = format!(
                 "{} would be more than maxReplicas {}",
                 count(replicas),
                 self.max
             );
-            (self.max, Some(("TooManyReplicas", message)))
+            (self.max, Some((Limit::TooManyReplicas, message)))
         } else {
             (replicas, None)
         }
@@ -268,17 +333,17 @@ impl Direction {
         }
     }
 
-    fn limit_reason(self) -> &'static str {
+    fn limit(self) -> Limit {
         match self {
-            Direction::Up => "ScaleUpLimit",
-            Direction::Down => "ScaleDownLimit",
+            Direction::Up => Limit::ScaleUpLimit,
+            Direction::Down => Limit::ScaleDownLimit,
         }
     }
 
-    fn disabled_reason(self) -> &'static str {
+    fn disabled(self) -> Limit {
         match self {
-            Direction::Up => "ScaleUpDisabled",
-            Direction::Down => "ScaleDownDisabled",
+            Direction::Up => Limit::ScaleUpDisabled,
+            Direction::Down => Limit::ScaleDownDisabled,
         }
     }
 
@@ -405,7 +470,7 @@ fn without_load(
         let (desired, limited) = config.bounds.clamp(fallback);
         return Outcome {
             desired,
-            reason: "Fallback",
+            reason: Reason::Fallback,
             message: format!("{unavailable}: fallbackReplicas {fallback}"),
             limited,
         };
@@ -416,7 +481,7 @@ fn without_load(
     };
     Outcome {
         desired: kept,
-        reason: "MetricUnavailable",
+        reason: Reason::MetricUnavailable,
         message: format!("{unavailable}: {}", count(kept)),
         limited,
     }
@@ -458,7 +523,7 @@ fn initial(
     let Some(replicas) = spec_replicas else {
         let woken = from_zero(config, load, history, now);
         return Outcome {
-            reason: "Initial",
+            reason: Reason::Initial,
             message: format!("no Deployment yet; {}", woken.message),
             ..woken
         };
@@ -469,7 +534,7 @@ fn initial(
     history.record_recommendation(desired, now);
     Outcome {
         desired,
-        reason: "Initial",
+        reason: Reason::Initial,
         message: format!(
             "no Deployment yet; spec.replicas is {replicas}: {}",
             count(desired)
@@ -496,9 +561,13 @@ fn from_zero(config: &Config, load: Load, history: &mut History, now: SystemTime
             number(load.target),
             count(needed)
         );
-        ("WakeUp", explanation)
+        (Reason::WakeUp, explanation)
     } else {
-        let reason = if desired > 0 { "ScaleUp" } else { "Steady" };
+        let reason = if desired > 0 {
+            Reason::ScaleUp
+        } else {
+            Reason::Steady
+        };
         (reason, "no requests at 0 replicas".to_string())
     };
     Outcome {
@@ -518,7 +587,7 @@ fn no_ready_pods(bounds: Bounds, current: i32) -> Outcome {
     );
     Outcome {
         desired,
-        reason: "NoReadyPods",
+        reason: Reason::NoReadyPods,
         message: with_notes(explanation, [limited_note(&limited)]),
         limited,
     }
@@ -598,13 +667,13 @@ fn recommend(config: &Config, current: i32, ready: i32, load: Load) -> Recommend
     }
 }
 
-fn change_reason(current: i32, desired: i32, within_tolerance: bool) -> &'static str {
+fn change_reason(current: i32, desired: i32, within_tolerance: bool) -> Reason {
     match desired.cmp(&current) {
-        Ordering::Greater => "ScaleUp",
-        Ordering::Less if desired == 0 => "ScaleToZero",
-        Ordering::Less => "ScaleDown",
-        Ordering::Equal if within_tolerance => "WithinTolerance",
-        Ordering::Equal => "Steady",
+        Ordering::Greater => Reason::ScaleUp,
+        Ordering::Less if desired == 0 => Reason::ScaleToZero,
+        Ordering::Less => Reason::ScaleDown,
+        Ordering::Equal if within_tolerance => Reason::WithinTolerance,
+        Ordering::Equal => Reason::Steady,
     }
 }
 
@@ -645,7 +714,7 @@ fn apply_rate_policies(
             current,
             stabilized
         );
-        return (current, Some((direction.disabled_reason(), message)));
+        return (current, Some((direction.disabled(), message)));
     }
     let Some(limit) = rules.limit(direction, current, history, now) else {
         return (stabilized, None);
@@ -663,7 +732,7 @@ fn apply_rate_policies(
         count(limit),
         stabilized
     );
-    (limit, Some((direction.limit_reason(), message)))
+    (limit, Some((direction.limit(), message)))
 }
 
 /// What `scaleToZeroAfterSeconds` does to a count on the way down.

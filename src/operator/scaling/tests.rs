@@ -208,8 +208,8 @@ fn check(cases: Vec<Case>) {
         let decision = case.decide();
         let actual = (
             decision.desired,
-            decision.reason,
-            decision.limited.as_ref().map(|(reason, _)| *reason),
+            decision.reason.as_str(),
+            decision.limited.as_ref().map(|(limit, _)| limit.as_str()),
         );
         assert_eq!(
             actual, case.expected,
@@ -398,13 +398,16 @@ fn a_load_drop_scales_down_once_the_window_has_passed() {
     for second in [15, 150, 299] {
         let decision = run.at(second, Ok(10.0));
         assert_eq!(
-            (decision.desired, decision.reason),
+            (decision.desired, decision.reason.as_str()),
             (4, "Steady"),
             "at {second} s"
         );
     }
     let decision = run.at(300, Ok(10.0));
-    assert_eq!((decision.desired, decision.reason), (1, "ScaleDown"));
+    assert_eq!(
+        (decision.desired, decision.reason.as_str()),
+        (1, "ScaleDown")
+    );
 }
 
 #[test]
@@ -629,13 +632,16 @@ fn a_quiet_service_sleeps_and_wakes_up() {
         assert_eq!(decision.desired, 2, "at {second} s: {}", decision.message);
     }
     let decision = run.at(300, Ok(0.0));
-    assert_eq!((decision.desired, decision.reason), (0, "ScaleToZero"));
+    assert_eq!(
+        (decision.desired, decision.reason.as_str()),
+        (0, "ScaleToZero")
+    );
     let decision = run.at(400, Ok(0.0));
-    assert_eq!((decision.desired, decision.reason), (0, "Steady"));
+    assert_eq!((decision.desired, decision.reason.as_str()), (0, "Steady"));
     let decision = run.at(410, Ok(25.0));
-    assert_eq!((decision.desired, decision.reason), (3, "WakeUp"));
+    assert_eq!((decision.desired, decision.reason.as_str()), (3, "WakeUp"));
     let decision = run.at(420, Ok(25.0));
-    assert_eq!((decision.desired, decision.reason), (3, "Steady"));
+    assert_eq!((decision.desired, decision.reason.as_str()), (3, "Steady"));
 }
 
 #[test]
@@ -1034,7 +1040,7 @@ proptest! {
             prop_assert!(
                 (min..=max).contains(&decision.desired),
                 "{} outside [{min}, {max}] at {second} s: {} ({})",
-                decision.desired, decision.reason, decision.message
+                decision.desired, decision.reason.as_str(), decision.message
             );
         }
     }
@@ -1062,7 +1068,7 @@ proptest! {
                 prop_assert!(
                     second <= SETTLED_AFTER,
                     "still changing at {} s: {} ({}); changes {:?}",
-                    second, decision.reason, decision.message, changes
+                    second, decision.reason.as_str(), decision.message, changes
                 );
             }
             ready = count;
