@@ -32,6 +32,6 @@ impl KubeLayer {
             .patch(&object.name, &params, &Patch::Apply(desired))
             .await
             .map_err(|e| KubeError::from_kube(&object.describe(), e))?;
-        Ok(to_json(&applied))
+        to_json(&applied, object)
     }
 }

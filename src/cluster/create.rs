@@ -49,9 +49,9 @@ impl KubeLayer {
         }
         request.extensions_mut().insert("create");
         match self.client.request::<DynamicObject>(request).await {
-            Ok(created) if dry_run => Ok(Created::New(to_json(&created))),
+            Ok(created) if dry_run => Ok(Created::New(to_json(&created, object)?)),
             Ok(created) => {
-                let created = serde_json::to_value(&created).unwrap_or_default();
+                let created = to_json(&created, object)?;
                 Ok(Created::New(
                     self.claim_created_fields(object, &created).await?,
                 ))
@@ -60,9 +60,7 @@ impl KubeLayer {
                 if status.code == 409 && status.reason == "AlreadyExists" =>
             {
                 match api.get_opt(&object.name).await {
-                    Ok(Some(live)) => Ok(Created::Exists(
-                        serde_json::to_value(&live).unwrap_or_default(),
-                    )),
+                    Ok(Some(live)) => Ok(Created::Exists(to_json(&live, object)?)),
                     // Deleted again in between: report the refusal as the apiserver gave it.
                     Ok(None) => Err(KubeError::from_kube(
                         &object.describe(),
@@ -97,10 +95,10 @@ impl KubeLayer {
                 .patch(&object.name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
             {
-                Ok(claimed) => return Ok(to_json(&claimed)),
+                Ok(claimed) => return to_json(&claimed, object),
                 Err(kube::Error::Api(status)) if status.code == 409 => {
                     match api.get_opt(&object.name).await {
-                        Ok(Some(again)) => live = serde_json::to_value(&again).unwrap_or_default(),
+                        Ok(Some(again)) => live = to_json(&again, object)?,
                         Ok(None) => return Ok(without_managed_fields(live)),
                         Err(e) => return Err(KubeError::from_kube(&object.describe(), e)),
                     }

@@ -203,15 +203,19 @@ impl KubeLayer {
     /// The live object, or `None` when it does not exist.
     pub async fn get(&self, object: &ObjectRef) -> Result<Option<serde_json::Value>, KubeError> {
         match self.api(object).get_opt(&object.name).await {
-            Ok(found) => Ok(found.map(|o| to_json(&o))),
+            Ok(found) => found.map(|o| to_json(&o, object)).transpose(),
             Err(e) => Err(KubeError::from_kube(&object.describe(), e)),
         }
     }
 }
 
 /// An object as JSON, without the bookkeeping that would only cause noise in outputs.
-fn to_json(object: &DynamicObject) -> serde_json::Value {
-    without_managed_fields(serde_json::to_value(object).unwrap_or_default())
+/// (A failure would be a bug in the object model, reported as such rather than as an empty
+/// object.)
+fn to_json(live: &DynamicObject, object: &ObjectRef) -> Result<serde_json::Value, KubeError> {
+    serde_json::to_value(live)
+        .map(without_managed_fields)
+        .map_err(|e| KubeError::from_kube(&object.describe(), kube::Error::SerdeError(e)))
 }
 
 fn without_managed_fields(mut json: serde_json::Value) -> serde_json::Value {

@@ -89,6 +89,7 @@ impl KubeLayer {
     ) -> impl Stream<Item = Result<Option<serde_json::Value>, KubeError>> + use<> {
         let config = watcher::Config::default().fields(&format!("metadata.name={}", object.name));
         let what = object.describe();
+        let target = object.clone();
         let mut listed = false;
         watcher(self.api(object), config).filter_map(move |event| match event {
             Ok(Event::Init) => {
@@ -97,11 +98,11 @@ impl KubeLayer {
             }
             Ok(Event::InitApply(live)) => {
                 listed = true;
-                Some(Ok(Some(to_json(&live))))
+                Some(to_json(&live, &target).map(Some))
             }
             // The list found no object of that name.
             Ok(Event::InitDone) => (!listed).then_some(Ok(None)),
-            Ok(Event::Apply(live)) => Some(Ok(Some(to_json(&live)))),
+            Ok(Event::Apply(live)) => Some(to_json(&live, &target).map(Some)),
             Ok(Event::Delete(_)) => Some(Ok(None)),
             Err(e) => Some(Err(KubeError::from_kube(&what, watch_error(e)))),
         })

@@ -535,7 +535,9 @@ where
     desired
         .annotations_mut()
         .insert(APPLIED_HASH.into(), hash.clone());
-    let mut patch = serde_json::to_value(&desired).unwrap_or_default();
+    let mut patch = serde_json::to_value(&desired).map_err(|e| {
+        kube_error(format!("encoding {} {name}", K::kind(&())))(kube::Error::SerdeError(e))
+    })?;
     patch["apiVersion"] = json!(K::api_version(&()));
     patch["kind"] = json!(K::kind(&()));
     api.patch(name, &apply_params(), &Patch::Apply(&patch))

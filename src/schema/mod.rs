@@ -19,7 +19,8 @@ const GO_IMPORT_BASE_PATH: &str = "example.com/aiservice/sdk/go/aiservice";
 
 /// The schema as pretty JSON, exactly as committed in `schema/schema.json`.
 pub fn schema_json() -> String {
-    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    // `{:#}` is serde_json's pretty form, which cannot fail for a `Value`.
+    let mut text = format!("{:#}", schema());
     text.push('\n');
     text
 }
