@@ -9,6 +9,7 @@ mod create;
 mod delete;
 mod error;
 mod operator_presence;
+mod served;
 mod wait;
 
 use std::collections::{HashMap, HashSet};
@@ -142,6 +143,12 @@ impl KubeLayer {
             Err(kube::Error::Discovery(_)) => return Ok(self.absent(key)),
             Err(e) => return Err(KubeError::from_kube(&format!("{kind} ({api_version})"), e)),
         };
+        self.remember(key, &found);
+        Ok(Some(found))
+    }
+
+    /// Records the type the cluster serves for `(apiVersion, kind)`.
+    fn remember(&self, key: (String, String), found: &ObjectType) {
         self.absent
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -150,7 +157,6 @@ impl KubeLayer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, found.clone());
-        Ok(Some(found))
     }
 
     /// Records that the cluster serves no such type; `None`, to return.

@@ -110,7 +110,7 @@ impl KubeLayer {
 }
 
 /// A watch failure as the request error it carries.
-fn watch_error(e: watcher::Error) -> kube::Error {
+pub(super) fn watch_error(e: watcher::Error) -> kube::Error {
     match e {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)

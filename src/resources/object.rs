@@ -360,30 +360,26 @@ create it first (a resource with apiVersion v1, kind Namespace, that this one de
     })
 }
 
-/// After a CRD was just established, its type can take a moment to be served.
+/// A type no CRD serves yet: the CRD may have just been created (by this deployment, or by
+/// another tool); wait a moment for it to be Established.
 async fn wait_for_type<S: Shape>(
     ctx: &Context,
     inputs: &Object,
 ) -> Result<ObjectType, ResourceError> {
-    let deadline = tokio::time::Instant::now() + DISCOVERY_GRACE;
-    loop {
-        if let Some(found) = type_of::<S>(ctx, inputs, &planned_id(inputs)).await? {
-            return Ok(found);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let (api_version, kind) = S::api_version_kind(inputs).unwrap_or_default();
-            return Err(ResourceError::Invalid {
-                path: PropertyPath::dotted("kind"),
-                reason: format!(
-                    "the cluster serves no kind {kind} in {api_version}; create its CustomResourceDefinition first (and make this resource depend on it)"
-                ),
-            });
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-            _ = ctx.cancel.cancelled() => return Err(ResourceError::Cancelled),
-        }
+    let (api_version, kind) = S::api_version_kind(inputs).unwrap_or_default();
+    let served = ctx
+        .kube
+        .await_served(&api_version, &kind, DISCOVERY_GRACE, &ctx.cancel)
+        .await?;
+    if ctx.cancel.is_cancelled() {
+        return Err(ResourceError::Cancelled);
     }
+    served.ok_or_else(|| ResourceError::Invalid {
+        path: PropertyPath::dotted("kind"),
+        reason: format!(
+            "the cluster serves no kind {kind} in {api_version}; create its CustomResourceDefinition first (and make this resource depend on it)"
+        ),
+    })
 }
 
 /// The type of the object `inputs` describe. A failure to find it out (an unreachable cluster,
