@@ -66,6 +66,62 @@ impl Description {
     }
 }
 
+/// A lookup: reads an object the cluster has without managing it. Pulumi programs call it as a
+/// function, Terraform configurations as a data source.
+#[derive(Clone, Debug)]
+pub struct LookupDescription {
+    /// The Pulumi function token, e.g. `aiservice:index:getAIService`; the Terraform data
+    /// source is named without `get` ([`LookupDescription::terraform_name`]).
+    pub token: &'static str,
+    pub summary: &'static str,
+    /// The `apiVersion` and `kind` every object found has; `None`: the query names them.
+    pub fixed_type: Option<(&'static str, &'static str)>,
+    /// What the schemas say about the object's `spec` and `status`.
+    pub spec: Spec,
+}
+
+impl LookupDescription {
+    /// `aiservice:index:getAIService` → `aiservice_ai_service`.
+    pub fn terraform_name(&self) -> String {
+        let function = self.token.rsplit(':').next().unwrap_or(self.token);
+        let type_name = function.strip_prefix("get").unwrap_or(function);
+        format!("aiservice_{}", snake_case(type_name))
+    }
+
+    /// What the query takes, and whether each is required.
+    pub fn query(&self) -> Vec<(Property, bool)> {
+        let text = |name: &str, description: &str| Property {
+            name: name.into(),
+            kind: PropertyKind::String,
+            description: description.into(),
+            secret: false,
+        };
+        let mut query = Vec::new();
+        if self.fixed_type.is_none() {
+            query.push((
+                text(
+                    "apiVersion",
+                    "The object's API version, `<group>/<version>`, such as `ai.example.com/v1`.",
+                ),
+                true,
+            ));
+            query.push((
+                text("kind", "The object's kind, such as `ModelServing`."),
+                true,
+            ));
+        }
+        query.push((text("name", "The object's `metadata.name`."), true));
+        query.push((
+            text(
+                "namespace",
+                "The object's `metadata.namespace`. Unset: the provider's namespace. Ignored for cluster-scoped kinds.",
+            ),
+            false,
+        ));
+        query
+    }
+}
+
 /// One property of a settings type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Property {
@@ -158,6 +214,17 @@ fn property_kind(name: &str, property: &Json) -> PropertyKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookups_are_named_like_their_types() {
+        let lookup = LookupDescription {
+            token: "aiservice:index:getAIService",
+            summary: "",
+            fixed_type: None,
+            spec: Spec::Any,
+        };
+        assert_eq!(lookup.terraform_name(), "aiservice_ai_service");
+    }
 
     #[test]
     fn snake_case_splits_words_and_acronyms() {

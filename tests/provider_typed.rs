@@ -6,7 +6,7 @@
 mod common;
 
 use aiservice_testenv::{PulumiStack, TestEnv};
-use common::{install_crds, our_bins, repo};
+use common::{assert_pulumi_fails_saying, install_crds, our_bins, repo};
 use serde_json::Value;
 
 /// The ways tests/programs/aiservice-invalid is broken, one at a time: the edit of its valid
@@ -143,6 +143,34 @@ async fn typed_aiservice_is_checked_without_the_crd_and_managed_with_it() {
         .run_ok(&["refresh", "--yes", "--skip-preview"])
         .unwrap();
     stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    // Another stack reads it without managing it: the functions Terraform has as data sources.
+    let reader = PulumiStack::new(&env, &repo("tests/programs/lookup"), our_bins()).unwrap();
+    reader
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    reader.up().unwrap();
+    let read = reader.outputs().unwrap();
+    assert_eq!(read["readyReplicas"], 7, "{read}");
+    assert_eq!(read["id"], format!("{}/llama", env.namespace));
+    let crd_uid = env
+        .kubectl(&[
+            "get",
+            "crd",
+            "aiservices.stable.example.com",
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ])
+        .unwrap();
+    assert_eq!(read["crdUid"], crd_uid.trim());
+    reader
+        .run_ok(&["config", "set", "service", "nope"])
+        .unwrap();
+    let missing = reader.run(&["preview"]).unwrap();
+    assert_pulumi_fails_saying(
+        &missing,
+        &["AIService \"nope\" not found: no such object in the cluster"],
+    );
 
     stack
         .run_ok(&["destroy", "--yes", "--skip-preview"])

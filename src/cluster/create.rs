@@ -6,7 +6,7 @@
 
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 
-use super::{KubeError, KubeLayer, ObjectRef, to_json, without_managed_fields};
+use super::{KubeError, KubeLayer, ObjectRef, to_json, to_json_whole, without_managed_fields};
 
 /// What a create found.
 pub enum Created {
@@ -51,7 +51,7 @@ impl KubeLayer {
         match self.client.request::<DynamicObject>(request).await {
             Ok(created) if dry_run => Ok(Created::New(to_json(&created, object)?)),
             Ok(created) => {
-                let created = to_json(&created, object)?;
+                let created = to_json_whole(&created, object)?;
                 Ok(Created::New(
                     self.claim_created_fields(object, &created).await?,
                 ))
@@ -60,7 +60,7 @@ impl KubeLayer {
                 if status.code == 409 && status.reason == "AlreadyExists" =>
             {
                 match api.get_opt(&object.name).await {
-                    Ok(Some(live)) => Ok(Created::Exists(to_json(&live, object)?)),
+                    Ok(Some(live)) => Ok(Created::Exists(to_json_whole(&live, object)?)),
                     // Deleted again in between: report the refusal as the apiserver gave it.
                     Ok(None) => Err(KubeError::from_kube(
                         &object.describe(),
@@ -98,7 +98,7 @@ impl KubeLayer {
                 Ok(claimed) => return to_json(&claimed, object),
                 Err(kube::Error::Api(status)) if status.code == 409 => {
                     match api.get_opt(&object.name).await {
-                        Ok(Some(again)) => live = to_json(&again, object)?,
+                        Ok(Some(again)) => live = to_json_whole(&again, object)?,
                         Ok(None) => return Ok(without_managed_fields(live)),
                         Err(e) => return Err(KubeError::from_kube(&object.describe(), e)),
                     }

@@ -216,11 +216,14 @@ impl KubeLayer {
 }
 
 /// An object as JSON, without the bookkeeping that would only cause noise in outputs.
-/// (A failure would be a bug in the object model, reported as such rather than as an empty
-/// object.)
 fn to_json(live: &DynamicObject, object: &ObjectRef) -> Result<serde_json::Value, KubeError> {
+    to_json_whole(live, object).map(without_managed_fields)
+}
+
+/// An object as JSON, `managedFields` included (who manages what). A failure would be a bug
+/// in the object model, reported as such rather than as an empty object.
+fn to_json_whole(live: &DynamicObject, object: &ObjectRef) -> Result<serde_json::Value, KubeError> {
     serde_json::to_value(live)
-        .map(without_managed_fields)
         .map_err(|e| KubeError::from_kube(&object.describe(), kube::Error::SerdeError(e)))
 }
 

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use crate::contract::{self, ChangeKind, Context, Resource, Session, SessionSlot, State};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
-use crate::value::{Object, PropertyPath};
+use crate::value::{Object, PropertyPath, Value};
 use crate::{resources, schema};
 
 use super::engine_log::EngineLog;
@@ -381,6 +381,66 @@ impl ResourceProvider for Provider {
             .await
             .map_err(|e| resource_status(e, &Object::new()))?;
         Ok(Response::new(()))
+    }
+
+    /// A lookup ([`resources::LOOKUPS`]): the object the arguments name, as the cluster has
+    /// it. A missing argument is a failure naming it; a missing object an error.
+    async fn invoke(
+        &self,
+        request: Request<rpc::InvokeRequest>,
+    ) -> Result<Response<rpc::InvokeResponse>, Status> {
+        let req = request.into_inner();
+        let lookup = resources::find_lookup(&req.tok)
+            .ok_or_else(|| Status::invalid_argument(format!("unknown function {:?}", req.tok)))?;
+        let args = decode(req.args.as_ref())?;
+        let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_string);
+        let missing: Vec<rpc::CheckFailure> = lookup
+            .query()
+            .into_iter()
+            .filter(|(p, required)| *required && text(&p.name).is_none())
+            .map(|(p, _)| rpc::CheckFailure {
+                property: p.name.clone(),
+                reason: format!("{}: required, a string", p.name),
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Ok(Response::new(rpc::InvokeResponse {
+                r#return: None,
+                failures: missing,
+            }));
+        }
+        let (api_version, kind) = match lookup.fixed_type {
+            Some((api_version, kind)) => (api_version.to_string(), kind.to_string()),
+            None => (
+                text("apiVersion").unwrap_or_default(),
+                text("kind").unwrap_or_default(),
+            ),
+        };
+        let (name, namespace) = (text("name").unwrap_or_default(), text("namespace"));
+        let query = resources::Lookup {
+            api_version: &api_version,
+            kind: &kind,
+            name: &name,
+            namespace: namespace.as_deref(),
+        };
+        let ctx = self.context(&req.tok, 0.0)?;
+        let found = resources::lookup(&ctx, &query)
+            .await
+            .map_err(|e| Status::not_found(format!("{kind} {name:?}: {e}")))?
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "{kind} {name:?} not found: no such object in the cluster"
+                ))
+            })?;
+        let mut object = found.outputs;
+        if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
+            metadata.remove("managedFields");
+        }
+        object.insert("id".into(), Value::String(found.id));
+        Ok(Response::new(rpc::InvokeResponse {
+            r#return: encode(&object),
+            failures: Vec::new(),
+        }))
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {

@@ -1,9 +1,31 @@
-//! Reading any object the cluster serves by its type and name, without managing it: what
-//! Terraform's data sources return.
+//! Reading any object the cluster serves by its type and name, without managing it: Pulumi's
+//! functions and Terraform's data sources.
 
 use crate::cluster::ObjectRef;
 use crate::contract::{Context, ResourceError, State};
+use crate::description::{LookupDescription, Spec};
 use crate::value::{PropertyPath, Value};
+
+/// Every lookup, in the order the schemas list them: the one place a lookup is added.
+pub const LOOKUPS: [LookupDescription; 2] = [
+    LookupDescription {
+        token: "aiservice:index:getCustomResource",
+        summary: "Reads any object the cluster serves, by apiVersion, kind, name and namespace.",
+        fixed_type: None,
+        spec: Spec::Any,
+    },
+    LookupDescription {
+        token: "aiservice:index:getAIService",
+        summary: "Reads an AIService: its spec and the status the operator reports (replicas, readyReplicas, url, conditions).",
+        fixed_type: Some(("stable.example.com/v1", "AIService")),
+        spec: Spec::OurKind("AIService"),
+    },
+];
+
+/// The lookup with this Pulumi function token.
+pub fn find_lookup(token: &str) -> Option<&'static LookupDescription> {
+    LOOKUPS.iter().find(|l| l.token == token)
+}
 
 /// Which object to read.
 pub struct Lookup<'a> {

@@ -14,7 +14,7 @@ mod ownership;
 mod ratchet;
 mod typed;
 
-pub use lookup::{Lookup, lookup};
+pub use lookup::{LOOKUPS, Lookup, find_lookup, lookup};
 pub use naming::label_problem as namespace_problem;
 
 use std::sync::LazyLock;

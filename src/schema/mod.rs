@@ -54,6 +54,7 @@ fn schema() -> Value {
         "provider": {"description": "Which cluster to manage and how.", "inputProperties": config},
         "types": types.into_json(),
         "resources": resources,
+        "functions": functions(&kinds),
     })
 }
 
@@ -133,10 +134,42 @@ fn resource_schema(description: &Description, kinds: &[crd::KindTypes]) -> Value
     }
 }
 
-/// A Kubernetes object: `metadata` and `spec` in (with `apiVersion` and `kind` unless the
-/// resource fixes them), the object as the cluster has it out.
-fn object_schema(summary: &str, object: &ObjectForm, kinds: &[crd::KindTypes]) -> Value {
-    let (spec, status) = match object.spec {
+/// The lookups, as functions: the query in, the object out.
+fn functions(kinds: &[crd::KindTypes]) -> Value {
+    let functions: Map<String, Value> = resources::LOOKUPS
+        .iter()
+        .map(|lookup| {
+            let query = lookup.query();
+            let properties: Vec<Property> = query.iter().map(|(p, _)| p.clone()).collect();
+            let required: Vec<&str> = query
+                .iter()
+                .filter(|(_, required)| *required)
+                .map(|(p, _)| p.name.as_str())
+                .collect();
+            let (spec, status) = spec_and_status(lookup.spec, kinds);
+            let string = |description: &str| described(json!({"type": "string"}), description);
+            let outputs = json!({
+                "id": string("`namespace/name`, or `name` for a cluster-scoped object."),
+                "apiVersion": string("The object's API version, `<group>/<version>`."),
+                "kind": string("The object's kind."),
+                "metadata": described(type_ref(&types::token_for(kubernetes::OBJECT_META)), "The object's metadata."),
+                "spec": described(spec, "The object's spec."),
+                "status": described(status, "The object's status, as the cluster reports it."),
+            });
+            let spec = json!({
+                "description": lookup.summary,
+                "inputs": {"properties": property_specs(&properties), "required": required},
+                "outputs": {"properties": outputs, "required": ["id", "apiVersion", "kind", "metadata"]},
+            });
+            (lookup.token.to_string(), spec)
+        })
+        .collect();
+    Value::Object(functions)
+}
+
+/// What the schema says about an object's `spec` and `status`.
+fn spec_and_status(spec: Spec, kinds: &[crd::KindTypes]) -> (Value, Value) {
+    match spec {
         Spec::CustomResourceDefinition => (
             type_ref(&types::token_for(kubernetes::CRD_SPEC)),
             types::any(),
@@ -147,7 +180,13 @@ fn object_schema(summary: &str, object: &ObjectForm, kinds: &[crd::KindTypes]) -
             .find(|k| k.kind == kind)
             .map(|k| (k.spec.clone(), k.status.clone()))
             .unwrap_or_else(|| unreachable!("{kind} is one of api::crds()")),
-    };
+    }
+}
+
+/// A Kubernetes object: `metadata` and `spec` in (with `apiVersion` and `kind` unless the
+/// resource fixes them), the object as the cluster has it out.
+fn object_schema(summary: &str, object: &ObjectForm, kinds: &[crd::KindTypes]) -> Value {
+    let (spec, status) = spec_and_status(object.spec, kinds);
     let meta = described(
         type_ref(&types::token_for(kubernetes::OBJECT_META)),
         "Standard object metadata. Unset `name`: a name is generated from the resource name.",
@@ -199,6 +238,9 @@ mod tests {
         let mut owners: Vec<(&String, &serde_json::Value)> = Vec::new();
         for section in ["types", "resources"] {
             owners.extend(schema[section].as_object().into_iter().flatten());
+        }
+        for (token, function) in schema["functions"].as_object().into_iter().flatten() {
+            owners.extend(["inputs", "outputs"].map(|part| (token, &function[part])));
         }
         for (token, spec) in owners {
             for list in ["properties", "inputProperties"] {

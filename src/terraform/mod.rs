@@ -42,9 +42,8 @@ pub fn provider_schema() -> crate::proto::tfplugin6::get_provider_schema::Respon
             .iter()
             .map(|t| (t.name.clone(), t.schema()))
             .collect(),
-        data_source_schemas: schema::DATA_SOURCE_TYPES
-            .iter()
-            .map(|t| (t.name.to_string(), t.schema()))
+        data_source_schemas: schema::data_source_types()
+            .map(|t| (t.name.clone(), t.schema()))
             .collect(),
         diagnostics: Vec::new(),
         provider_meta: None,

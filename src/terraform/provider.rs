@@ -412,7 +412,7 @@ impl provider_server::Provider for Provider {
         let ds = schema::data_source_type(&req.type_name)
             .ok_or_else(|| unknown_type("data source", &req.type_name))?;
         answer(
-            self.read_data(ds, req.config.as_ref()).await,
+            self.read_data(&ds, req.config.as_ref()).await,
             |diagnostics| tf::read_data_source::Response {
                 state: None,
                 diagnostics,
@@ -648,13 +648,13 @@ impl Provider {
         ds: &DataSourceType,
         config: Option<&tf::DynamicValue>,
     ) -> Outcome<tf::read_data_source::Response> {
-        let config = attributes(config, ds.name)?.unwrap_or_default();
-        let ctx = self.context(ds.name, None)?;
+        let config = attributes(config, &ds.name)?.unwrap_or_default();
+        let ctx = self.context(&ds.name, None)?;
         let text = |name: &str| match attribute(&config, name, &Type::String) {
             Ok(Value::String(s)) if !s.is_empty() => Some(s),
             _ => None,
         };
-        let (api_version, kind) = match ds.fixed_kind {
+        let (api_version, kind) = match ds.lookup.fixed_type {
             Some((api_version, kind)) => (api_version.to_string(), kind.to_string()),
             None => (
                 text("api_version").unwrap_or_default(),

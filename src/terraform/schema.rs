@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use crate::contract::Resource;
-use crate::description::Form;
+use crate::description::{Form, LookupDescription};
 use crate::proto::tfplugin6::{Schema, StringKind, schema};
 use crate::resources;
 
@@ -67,54 +67,43 @@ impl ResourceType {
     }
 }
 
-/// A data source: its lookup attributes and what it returns.
-#[derive(Debug)]
+/// A data source: a lookup of the registry ([`resources::LOOKUPS`]).
 pub struct DataSourceType {
-    pub name: &'static str,
-    /// Fixed `apiVersion` and `kind`, or `None` when the configuration names them.
-    pub fixed_kind: Option<(&'static str, &'static str)>,
-    pub description: &'static str,
+    /// `aiservice_` and the looked-up type in snake_case.
+    pub name: String,
+    pub lookup: &'static LookupDescription,
 }
 
-pub const DATA_SOURCE_TYPES: [DataSourceType; 2] = [
-    DataSourceType {
-        name: "aiservice_custom_resource",
-        fixed_kind: None,
-        description: "Reads any object the cluster serves, by apiVersion, kind, name and namespace.",
-    },
-    DataSourceType {
-        name: "aiservice_ai_service",
-        fixed_kind: Some(("stable.example.com/v1", "AIService")),
-        description: "Reads an AIService: its spec and the status the operator reports (replicas, readyReplicas, url, conditions).",
-    },
-];
+/// Every lookup, as a Terraform data source.
+pub fn data_source_types() -> impl Iterator<Item = DataSourceType> {
+    resources::LOOKUPS.iter().map(|lookup| DataSourceType {
+        name: lookup.terraform_name(),
+        lookup,
+    })
+}
 
-pub fn data_source_type(name: &str) -> Option<&'static DataSourceType> {
-    DATA_SOURCE_TYPES.iter().find(|t| t.name == name)
+pub fn data_source_type(name: &str) -> Option<DataSourceType> {
+    data_source_types().find(|t| t.name == name)
 }
 
 impl DataSourceType {
+    /// The query's attributes, then what the lookup returns.
     fn attributes(&self) -> Vec<Attr> {
-        let lookup = |name: &str, description: &str| Attr {
-            name: name.into(),
-            ty: Type::String,
-            role: Role::Required,
-            description: description.into(),
-            sensitive: false,
-        };
-        let mut attrs = Vec::new();
-        if self.fixed_kind.is_none() {
-            attrs.push(lookup("api_version", "e.g. ai.example.com/v1"));
-            attrs.push(lookup("kind", "e.g. ModelServing"));
-        }
-        attrs.push(lookup("name", "metadata.name"));
-        attrs.push(Attr {
-            name: "namespace".into(),
-            ty: Type::String,
-            role: Role::Optional,
-            description: "metadata.namespace; default: the provider's namespace. Ignored for cluster-scoped kinds.".into(),
-            sensitive: false,
-        });
+        let mut attrs: Vec<Attr> = self
+            .lookup
+            .query()
+            .iter()
+            .map(|(p, required)| {
+                setting_attr(
+                    p,
+                    if *required {
+                        Role::Required
+                    } else {
+                        Role::Optional
+                    },
+                )
+            })
+            .collect();
         attrs.extend(object_outputs());
         attrs.push(Attr {
             name: "spec".into(),
@@ -131,7 +120,7 @@ impl DataSourceType {
     }
 
     pub fn schema(&self) -> Schema {
-        block_schema(self.description, &self.attributes())
+        block_schema(self.lookup.summary, &self.attributes())
     }
 }
 

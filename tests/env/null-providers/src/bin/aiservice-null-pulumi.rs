@@ -124,6 +124,14 @@ impl ResourceProvider for NullProvider {
         }))
     }
 
+    /// A lookup answers with its arguments (the benchmarks call none).
+    async fn invoke(&self, request: Request<rpc::InvokeRequest>) -> Answer<rpc::InvokeResponse> {
+        Ok(Response::new(rpc::InvokeResponse {
+            r#return: request.into_inner().args,
+            failures: Vec::new(),
+        }))
+    }
+
     async fn update(&self, request: Request<rpc::UpdateRequest>) -> Answer<rpc::UpdateResponse> {
         Ok(Response::new(rpc::UpdateResponse {
             properties: request.into_inner().news,
