@@ -51,6 +51,8 @@ use crate::{Row, criterion_per_sec, thousands};
 const WITHIN_OF_FLOOR: f64 = 2.0;
 /// The operator's memory at 10,000 AIServices must stay under this.
 const RSS_AT_10K_TARGET_MB: f64 = 100.0;
+/// How long a sync may take at least before the run gives up.
+const MIN_PATIENCE: Duration = Duration::from_secs(600);
 /// How long the operator runs after the sync before its memory is read.
 const SETTLE: Duration = Duration::from_secs(10);
 /// What the operator names as the image of an AIService that names none (its default).
@@ -130,11 +132,13 @@ pub fn operator_runs(
         &crds.display().to_string(),
         "--timeout=60s",
     ])?;
-    let idle = round(&plane, operator, &dir, 0)?;
+    let idle = round(&plane, operator, &dir, 0, MIN_PATIENCE)?;
     let mut measured = Vec::new();
     for &objects in sizes.iter().filter(|n| **n > 0) {
         let floor = floor(&plane, &dir, objects)?;
-        let round = round(&plane, operator, &dir, objects)?;
+        // Longer than the target allows, so a run that meets it is never cut off.
+        let patience = MIN_PATIENCE.max(floor.total().mul_f64(WITHIN_OF_FLOOR + 1.0));
+        let round = round(&plane, operator, &dir, objects, patience)?;
         measured.push((floor, round));
     }
     drop(plane);
@@ -325,7 +329,13 @@ fn floor(plane: &ControlPlane, dir: &Path, objects: usize) -> Result<Floor> {
 
 /// Creates `objects` AIServices in a fresh namespace, then starts the operator for it and
 /// measures until every one has a status for its generation.
-fn round(plane: &ControlPlane, operator: &Path, dir: &Path, objects: usize) -> Result<Round> {
+fn round(
+    plane: &ControlPlane,
+    operator: &Path,
+    dir: &Path,
+    objects: usize,
+    patience: Duration,
+) -> Result<Round> {
     let namespace = format!("bench-{objects}");
     plane.kubectl(&["create", "namespace", &namespace])?;
     if objects > 0 {
@@ -354,7 +364,15 @@ fn round(plane: &ControlPlane, operator: &Path, dir: &Path, objects: usize) -> R
         )?)
         .spawn()
         .context("starting the operator")?;
-    let outcome = measure(plane, &mut child, spawned, &mut writes, port, objects);
+    let outcome = measure(
+        plane,
+        &mut child,
+        spawned,
+        &mut writes,
+        port,
+        objects,
+        patience,
+    );
     let _ = child.kill();
     let _ = child.wait();
     let (synced_at, reconciles, cpu, rss_kib) = outcome?;
@@ -401,11 +419,10 @@ fn measure(
     writes: &mut OperatorWrites,
     port: u16,
     objects: usize,
+    patience: Duration,
 ) -> Result<(Timestamp, u64, Duration, u64)> {
     let started = Instant::now();
-    // Generous: the operator before its fix took minutes at 2,000.
-    let deadline =
-        started + Duration::from_secs(600).max(Duration::from_millis(200) * objects as u32);
+    let deadline = started + patience;
     let synced_at = loop {
         if let Some(status) = child.try_wait()? {
             bail!("the operator exited ({status})");
