@@ -5,6 +5,7 @@
 //! custom resource, not a component: the provider has no resource types for namespaces or
 //! Deployments to make children of.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
@@ -101,10 +102,14 @@ fn check_inputs(inputs: &Object, failures: &mut Vec<CheckFailure>) {
         ),
         None => {}
     }
-    let names: Vec<String> = properties_of::<BundleSettings>()
-        .into_iter()
-        .map(|p| p.name)
-        .collect();
+    // The settings' names, from their schema once rather than on every check.
+    static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+        properties_of::<BundleSettings>()
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    });
+    let names = &*NAMES;
     for key in inputs.keys() {
         if !names.contains(key) {
             fail(
