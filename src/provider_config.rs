@@ -30,6 +30,11 @@ pub struct ProviderConfig {
     pub field_manager: String,
     /// Do not wait for objects to become ready (CRDs Established, AIServices Ready).
     pub skip_await: bool,
+    /// Render mode: write each object's manifest to a file under this directory instead of
+    /// applying it (for GitOps tools such as Argo CD or Flux); no cluster is contacted. CRDs go
+    /// to `0-crd/`, other objects to `1-manifest/`; a destroy removes the files. Secret values
+    /// are written in plain text.
+    pub render_yaml_to_directory: Option<String>,
 }
 
 /// Every configuration key, by name.

@@ -21,6 +21,9 @@ impl KubeLayer {
         desired: &serde_json::Value,
         options: ApplyOptions,
     ) -> Result<serde_json::Value, KubeError> {
+        if let Some(dir) = self.render_dir() {
+            return super::render::write(dir, object, desired, options.dry_run);
+        }
         let params = PatchParams {
             dry_run: options.dry_run,
             force: options.force,
@@ -28,7 +31,7 @@ impl KubeLayer {
             field_validation: Some(ValidationDirective::Strict),
         };
         let applied: DynamicObject = self
-            .api(object)
+            .api(object)?
             .patch(&object.name, &params, &Patch::Apply(desired))
             .await
             .map_err(|e| KubeError::from_kube(&object.describe(), e))?;

@@ -1,22 +1,45 @@
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use super::{KubeError, KubeLayer};
+use super::{KubeError, KubeLayer, Target};
 use crate::provider_config::ProviderConfig;
 
 impl ProviderConfig {
     /// Builds a client for this configuration. Nothing is sent to the cluster yet, so an
-    /// unreachable cluster is reported by the first operation, naming its resource.
+    /// unreachable cluster is reported by the first operation, naming its resource. With no
+    /// cluster configured anywhere (a CI machine without credentials) the layer has none: a
+    /// preview goes on without it and a write fails saying so. A kubeconfig or context the
+    /// configuration names must work. In render mode no cluster is looked for.
     pub async fn connect(&self) -> Result<KubeLayer, KubeError> {
-        let config = client_config(self.kubeconfig.as_deref(), self.context.as_deref())
-            .await
-            .map_err(KubeError::Config)?;
-        let default_namespace = self
-            .namespace
-            .clone()
-            .unwrap_or_else(|| config.default_namespace.clone());
+        let namespace = |default: &str| self.namespace.clone().unwrap_or_else(|| default.into());
+        if let Some(dir) = &self.render_yaml_to_directory {
+            return Ok(KubeLayer::new(
+                Target::Render(dir.into()),
+                self,
+                namespace("default"),
+            ));
+        }
+        let named = self.kubeconfig.is_some() || self.context.is_some();
+        let config = match client_config(self.kubeconfig.as_deref(), self.context.as_deref()).await
+        {
+            Ok(config) => config,
+            Err(why) if !named => {
+                return Ok(KubeLayer::new(
+                    Target::Missing(why),
+                    self,
+                    namespace("default"),
+                ));
+            }
+            Err(why) => return Err(KubeError::Config(why)),
+        };
+        let default_namespace = namespace(&config.default_namespace);
+        let url = config.cluster_url.to_string();
         let client = Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))?;
-        Ok(KubeLayer::new(client, self, default_namespace))
+        Ok(KubeLayer::new(
+            Target::Cluster { client, url },
+            self,
+            default_namespace,
+        ))
     }
 }
 

@@ -5,7 +5,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Api;
 use kube::api::ListParams;
 
-use super::{KubeError, KubeLayer};
+use super::{KubeError, KubeLayer, lock};
 
 type GroupKind = (String, String);
 
@@ -44,6 +44,26 @@ impl CrdCatalog {
         }
     }
 
+    /// The CRD this deployment plans for `group`/`kind`.
+    pub fn planned(&self, group: &str, kind: &str) -> Option<Arc<serde_json::Value>> {
+        lock(&self.planned)
+            .get(&(group.to_string(), kind.to_string()))
+            .cloned()
+    }
+
+    /// What is known without the cluster: the planned CRD, or the other kinds of its group.
+    fn planned_lookup(&self, group: &str, kind: &str) -> CrdLookup {
+        if let Some(crd) = self.planned(group, kind) {
+            return CrdLookup::Found(crd, CrdSource::Planned);
+        }
+        let kinds = self.kinds_of(group);
+        if kinds.is_empty() {
+            CrdLookup::Unknown
+        } else {
+            CrdLookup::OtherKinds(kinds)
+        }
+    }
+
     /// The kinds the planned and live CRDs of `group` define, sorted.
     fn kinds_of(&self, group: &str) -> Vec<String> {
         let of_group = |keys: &HashMap<GroupKind, Arc<serde_json::Value>>| -> Vec<String> {
@@ -62,11 +82,15 @@ impl CrdCatalog {
 
 impl KubeLayer {
     /// The CRD defining `group`/`kind`: planned in this deployment first, else live; on a
-    /// miss, the kinds the group's CRDs define.
+    /// miss, the kinds the group's CRDs define. Without a cluster to ask (render mode, or one
+    /// found out of reach), what the deployment plans.
     pub async fn find_crd(&self, group: &str, kind: &str) -> Result<CrdLookup, KubeError> {
         let key = (group.to_string(), kind.to_string());
         if let Some(crd) = lock(&self.crds.planned).get(&key) {
             return Ok(CrdLookup::Found(crd.clone(), CrdSource::Planned));
+        }
+        if self.rendering() || self.is_offline() {
+            return Ok(self.crds.planned_lookup(group, kind));
         }
         if let Some(crd) = lock(&self.crds.live)
             .as_ref()
@@ -75,10 +99,20 @@ impl KubeLayer {
             return Ok(CrdLookup::Found(crd.clone(), CrdSource::Live));
         }
         // A miss may mean a CRD created since the last listing: list again (once per miss).
-        let api: Api<CustomResourceDefinition> = Api::all(self.client().clone());
-        let list = api.list(&ListParams::default()).await.map_err(|e| {
-            KubeError::from_kube(&format!("CustomResourceDefinition for {kind}.{group}"), e)
-        })?;
+        let listed = match self.client() {
+            Ok(client) => Api::<CustomResourceDefinition>::all(client.clone())
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| {
+                    KubeError::from_kube(&format!("CustomResourceDefinition for {kind}.{group}"), e)
+                }),
+            Err(e) => Err(e),
+        };
+        let list = match listed {
+            Ok(list) => list,
+            Err(e) if self.note_offline(&e) => return Ok(self.crds.planned_lookup(group, kind)),
+            Err(e) => return Err(e),
+        };
         let live: HashMap<GroupKind, Arc<serde_json::Value>> = list
             .items
             .iter()
@@ -90,12 +124,7 @@ impl KubeLayer {
         if let Some(crd) = found {
             return Ok(CrdLookup::Found(crd, CrdSource::Live));
         }
-        let kinds = self.crds.kinds_of(group);
-        Ok(if kinds.is_empty() {
-            CrdLookup::Unknown
-        } else {
-            CrdLookup::OtherKinds(kinds)
-        })
+        Ok(self.crds.planned_lookup(group, kind))
     }
 }
 
@@ -105,10 +134,6 @@ fn group_kind(crd: &serde_json::Value) -> Option<GroupKind> {
         spec["group"].as_str()?.to_string(),
         spec["names"]["kind"].as_str()?.to_string(),
     ))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -28,7 +28,10 @@ impl KubeLayer {
         desired: &serde_json::Value,
         dry_run: bool,
     ) -> Result<Created, KubeError> {
-        let api = self.api(object);
+        if let Some(dir) = self.render_dir() {
+            return super::render::write(dir, object, desired, dry_run).map(Created::New);
+        }
+        let api = self.api(object)?;
         let params = PostParams {
             dry_run,
             field_manager: Some(self.field_manager.clone()),
@@ -48,7 +51,7 @@ impl KubeLayer {
             *request.uri_mut() = uri;
         }
         request.extensions_mut().insert("create");
-        match self.client.request::<DynamicObject>(request).await {
+        match self.client()?.request::<DynamicObject>(request).await {
             Ok(created) if dry_run => Ok(Created::New(to_json(&created, object)?)),
             Ok(created) => {
                 let created = to_json_whole(&created, object)?;
@@ -83,7 +86,7 @@ impl KubeLayer {
         object: &ObjectRef,
         live: &serde_json::Value,
     ) -> Result<serde_json::Value, KubeError> {
-        let api = self.api(object);
+        let api = self.api(object)?;
         let mut live = live.clone();
         // Controllers write status right after a create (a CRD's conditions), which moves the
         // resourceVersion on: read again and retry.

@@ -70,6 +70,9 @@ impl KubeLayer {
         cancel: &CancellationToken,
         on_wait: impl FnOnce(),
     ) -> Result<Deleted, KubeError> {
+        if let Some(dir) = self.render_dir() {
+            return super::render::remove(dir, object).map(|()| Deleted::Gone);
+        }
         let params = DeleteParams {
             propagation_policy: Some(options.propagation.policy()),
             preconditions: options.uid.clone().map(|uid| Preconditions {
@@ -78,7 +81,8 @@ impl KubeLayer {
             }),
             ..DeleteParams::default()
         };
-        match self.api(object).delete(&object.name, &params).await {
+        let api = self.api(object)?;
+        match api.delete(&object.name, &params).await {
             // The apiserver answers with a status when the object is gone at once.
             Ok(answer) if answer.is_right() => return Ok(Deleted::Gone),
             Ok(_) => {}
@@ -91,7 +95,7 @@ impl KubeLayer {
         }
         // Finalizers (or foreground propagation) hold it: watch until it is gone.
         on_wait();
-        let mut states = std::pin::pin!(self.states(object));
+        let mut states = std::pin::pin!(Self::states(api, object));
         let mut deadline = std::pin::pin!(tokio::time::sleep(timeout));
         let mut waiting = "the deletion to finish".to_string();
         loop {

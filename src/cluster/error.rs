@@ -6,6 +6,12 @@ use std::time::Duration;
 pub enum KubeError {
     #[error("kubeconfig: {0}")]
     Config(String),
+    /// The provider was configured not to contact a cluster (render mode).
+    #[error("{0}")]
+    NoCluster(String),
+    /// Render mode could not write or read a manifest file.
+    #[error("{what}: {reason}")]
+    Render { what: String, reason: String },
     #[error("{what}: cannot reach the cluster: {reason}")]
     Unreachable { what: String, reason: String },
     #[error(
@@ -79,14 +85,20 @@ impl KubeError {
     /// names it instead of only the type being looked up.
     pub fn about(mut self, object: String) -> Self {
         match &mut self {
-            KubeError::Config(_) => {}
+            KubeError::Config(_) | KubeError::NoCluster(_) => {}
             KubeError::Unreachable { what, .. }
             | KubeError::Unauthorized { what, .. }
             | KubeError::Conflict { what, .. }
             | KubeError::Api { what, .. }
+            | KubeError::Render { what, .. }
             | KubeError::Timeout { what, .. } => *what = object,
         }
         self
+    }
+
+    /// Whether no cluster could be asked at all: none is configured, or it cannot be reached.
+    pub fn is_no_cluster(&self) -> bool {
+        matches!(self, KubeError::Config(_) | KubeError::Unreachable { .. })
     }
 
     /// Whether the apiserver answered that the object does not exist.

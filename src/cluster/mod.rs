@@ -8,11 +8,14 @@ mod crd_catalog;
 mod create;
 mod delete;
 mod error;
+mod offline;
 mod operator_presence;
+mod render;
 mod served;
 mod wait;
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
@@ -36,9 +39,9 @@ pub const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-confi
 /// conflict names it as the way out).
 pub const PATCH_FORCE_ANNOTATION: &str = "aiservice.example.com/patch-force";
 
-/// A connected cluster plus the provider-wide defaults resources apply with.
+/// Where objects go, plus the provider-wide defaults resources apply with.
 pub struct KubeLayer {
-    client: Client,
+    target: Target,
     pub default_namespace: String,
     pub field_manager: String,
     pub skip_await: bool,
@@ -51,6 +54,19 @@ pub struct KubeLayer {
     absent: Mutex<HashSet<(String, String)>>,
     /// Namespaces checked in this deployment: objects in them preview before they exist.
     planned_namespaces: Mutex<HashSet<String>>,
+    /// Why the cluster could not be reached, once a lookup found out (see `offline`).
+    offline: Mutex<Option<offline::Offline>>,
+}
+
+/// Where a [`KubeLayer`]'s objects go.
+pub enum Target {
+    /// A cluster at `url`, through `client` (which may still turn out unreachable).
+    Cluster { client: Client, url: String },
+    /// No cluster is configured, for this reason: a preview goes on without one, writes fail.
+    Missing(String),
+    /// Each object's manifest is written to a file under this directory (render mode);
+    /// no cluster is contacted.
+    Render(PathBuf),
 }
 
 /// A Kubernetes type as the apiserver serves it.
@@ -85,32 +101,43 @@ impl ObjectRef {
 
 impl KubeLayer {
     pub fn new(
-        client: Client,
+        target: Target,
         settings: &crate::provider_config::ProviderConfig,
         default_namespace: String,
     ) -> Self {
         Self {
-            client,
+            // A rendered manifest is never ready: nothing runs it.
+            skip_await: settings.skip_await || matches!(target, Target::Render(_)),
+            target,
             default_namespace,
             field_manager: settings.field_manager.clone(),
-            skip_await: settings.skip_await,
             crds: CrdCatalog::default(),
             discovered: Mutex::default(),
             absent: Mutex::default(),
             planned_namespaces: Mutex::default(),
+            offline: Mutex::default(),
         }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The cluster's client; an error when there is none to talk to.
+    pub fn client(&self) -> Result<&Client, KubeError> {
+        match &self.target {
+            Target::Cluster { client, .. } => Ok(client),
+            Target::Missing(why) => Err(KubeError::Config(why.clone())),
+            Target::Render(dir) => Err(KubeError::NoCluster(format!(
+                "render mode (renderYamlToDirectory {}) writes manifests and contacts no cluster",
+                dir.display()
+            ))),
+        }
     }
 
-    fn api(&self, object: &ObjectRef) -> Api<DynamicObject> {
+    fn api(&self, object: &ObjectRef) -> Result<Api<DynamicObject>, KubeError> {
         let resource = &object.object_type.resource;
-        match &object.namespace {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, resource),
-            None => Api::all_with(self.client.clone(), resource),
-        }
+        let client = self.client()?.clone();
+        Ok(match &object.namespace {
+            Some(ns) => Api::namespaced_with(client, ns, resource),
+            None => Api::all_with(client, resource),
+        })
     }
 
     /// The type the cluster serves for `apiVersion`/`kind`, or `None` when it serves no such
@@ -120,6 +147,9 @@ impl KubeLayer {
         api_version: &str,
         kind: &str,
     ) -> Result<Option<ObjectType>, KubeError> {
+        if self.rendering() {
+            return Ok(Some(self.planned_type(api_version, kind)));
+        }
         let key = (api_version.to_string(), kind.to_string());
         if let Some(found) = self
             .discovered
@@ -134,7 +164,7 @@ impl KubeLayer {
             None => ("", api_version),
         };
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let found = match kube::discovery::pinned_kind(&self.client, &gvk).await {
+        let found = match kube::discovery::pinned_kind(self.client()?, &gvk).await {
             Ok((resource, caps)) => ObjectType {
                 resource,
                 namespaced: caps.scope == Scope::Namespaced,
@@ -208,11 +238,18 @@ impl KubeLayer {
 
     /// The live object, or `None` when it does not exist.
     pub async fn get(&self, object: &ObjectRef) -> Result<Option<serde_json::Value>, KubeError> {
-        match self.api(object).get_opt(&object.name).await {
+        if let Some(dir) = self.render_dir() {
+            return render::read(dir, object);
+        }
+        match self.api(object)?.get_opt(&object.name).await {
             Ok(found) => found.map(|o| to_json(&o, object)).transpose(),
             Err(e) => Err(KubeError::from_kube(&object.describe(), e)),
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// An object as JSON, without the bookkeeping that would only cause noise in outputs.

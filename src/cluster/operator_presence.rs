@@ -15,7 +15,7 @@ pub const OPERATOR_LEASE: &str = "aiservice-operator";
 
 impl KubeLayer {
     pub async fn operator_running(&self) -> Result<bool, KubeError> {
-        let leases: Api<Lease> = Api::all(self.client().clone());
+        let leases: Api<Lease> = Api::all(self.client()?.clone());
         let params = ListParams::default().fields(&format!("metadata.name={OPERATOR_LEASE}"));
         let found = leases
             .list(&params)

@@ -25,7 +25,7 @@ impl KubeLayer {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<Option<ObjectType>, KubeError> {
-        let api: Api<CustomResourceDefinition> = Api::all(self.client().clone());
+        let api: Api<CustomResourceDefinition> = Api::all(self.client()?.clone());
         let crds = watcher(api, watcher::Config::default()).applied_objects();
         let mut crds = std::pin::pin!(crds);
         let mut deadline = std::pin::pin!(tokio::time::sleep(timeout));

@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use kube::Api;
+use kube::api::DynamicObject;
 use kube::runtime::watcher::{self, Event, watcher};
 use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -55,7 +57,8 @@ impl KubeLayer {
         cancel: &CancellationToken,
     ) -> Result<serde_json::Value, (NotReady, Option<serde_json::Value>)> {
         let deadline = tokio::time::sleep(timeout);
-        let mut states = std::pin::pin!(self.states(object));
+        let api = self.api(object).map_err(|e| (NotReady::Kube(e), None))?;
+        let mut states = std::pin::pin!(Self::states(api, object));
         let mut deadline = std::pin::pin!(deadline);
         let mut last = None;
         let mut waiting_for = "the object to be read".to_string();
@@ -84,14 +87,14 @@ impl KubeLayer {
     /// each change; `None` while it does not exist (at the start, or once deleted). A watch
     /// of that one name (a field selector), so nothing is polled.
     pub(super) fn states(
-        &self,
+        api: Api<DynamicObject>,
         object: &ObjectRef,
     ) -> impl Stream<Item = Result<Option<serde_json::Value>, KubeError>> + use<> {
         let config = watcher::Config::default().fields(&format!("metadata.name={}", object.name));
         let what = object.describe();
         let target = object.clone();
         let mut listed = false;
-        watcher(self.api(object), config).filter_map(move |event| match event {
+        watcher(api, config).filter_map(move |event| match event {
             Ok(Event::Init) => {
                 listed = false;
                 None

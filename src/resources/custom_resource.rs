@@ -82,12 +82,18 @@ impl Shape for CustomResource {
                         "expected <group>/<version> of a custom resource, or v1 for a core object such as a Namespace, got {api_version:?}"
                     ),
                 ));
-            } else if ctx.kube.discover(&api_version, &kind).await?.is_none() {
-                // No CRD adds to the core group: a kind it lacks now it will always lack.
-                failures.push(CheckFailure::new(
-                    PropertyPath::dotted("kind"),
-                    format!("the cluster serves no core kind {kind:?} in v1"),
-                ));
+            } else if !ctx.kube.is_offline() {
+                match ctx.kube.discover(&api_version, &kind).await {
+                    // No CRD adds to the core group: a kind it lacks now it will always lack.
+                    Ok(None) => failures.push(CheckFailure::new(
+                        PropertyPath::dotted("kind"),
+                        format!("the cluster serves no core kind {kind:?} in v1"),
+                    )),
+                    Ok(Some(_)) => {}
+                    // Without a cluster to ask, the apiserver checks it on apply.
+                    Err(e) if ctx.kube.note_offline(&e) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             return Ok(());
         };

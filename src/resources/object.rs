@@ -117,6 +117,7 @@ impl<S: Shape> Resource for KubeObject<S> {
         ownership::check_propagation(&inputs, &mut failures);
         S::to_wire(&mut inputs);
         S::validate(ctx, &inputs, &mut failures).await?;
+        tell_if_offline(ctx);
         ratchet::ratchet(req.olds, &inputs, S::REPLACE_PATHS, &mut failures);
         if failures.is_empty() {
             S::checked(ctx, &inputs);
@@ -245,17 +246,21 @@ async fn write<S: Shape>(
         // Only preview sees unknowns; what depends on them is unknown too.
         return Ok(preview_state(inputs));
     }
-    // A preview of the many objects of a type that a planned CRD adds asks discovery once.
+    // A preview of the many objects of a type that a planned CRD adds asks discovery once;
+    // without a cluster, not at all.
     if preview
-        && S::api_version_kind(inputs)
-            .is_some_and(|(api_version, kind)| ctx.kube.known_absent(&api_version, &kind))
+        && (ctx.kube.is_offline()
+            || S::api_version_kind(inputs)
+                .is_some_and(|(api_version, kind)| ctx.kube.known_absent(&api_version, &kind)))
     {
         return Ok(preview_state(inputs));
     }
-    let object_type = match type_of::<S>(ctx, inputs, &planned_id(inputs)).await? {
-        Some(found) => found,
-        None if preview => return Ok(preview_state(inputs)),
-        None => wait_for_type::<S>(ctx, inputs).await?,
+    let object_type = match type_of::<S>(ctx, inputs, &planned_id(inputs)).await {
+        Ok(Some(found)) => found,
+        Ok(None) if preview => return Ok(preview_state(inputs)),
+        Ok(None) => wait_for_type::<S>(ctx, inputs).await?,
+        Err(e) if preview && went_offline(ctx, &e) => return Ok(preview_state(inputs)),
+        Err(e) => return Err(e),
     };
     let object = object_ref(ctx, object_type, inputs);
     let mut desired = whole.to_json().unwrap_or_default();
@@ -266,7 +271,10 @@ async fn write<S: Shape>(
     if let Some(ns) = &object.namespace {
         desired["metadata"]["namespace"] = serde_json::Value::String(ns.clone());
     }
-    ownership::stamp(&mut desired, ctx.owner.as_deref());
+    // A rendered object is applied by another tool: it is that tool's, not this resource's.
+    if !ctx.kube.rendering() {
+        ownership::stamp(&mut desired, ctx.owner.as_deref());
+    }
     let options = ApplyOptions {
         dry_run: preview,
         force: annotation_is_true(
@@ -292,6 +300,7 @@ async fn write<S: Shape>(
         Err(ResourceError::Kube(e)) if preview && e.is_namespace_missing() => {
             return missing_namespace(ctx, &object, inputs);
         }
+        Err(e) if preview && went_offline(ctx, &e) => return Ok(preview_state(inputs)),
         other => other?,
     };
     let mut outputs = object_of(&applied);
@@ -337,6 +346,21 @@ async fn write<S: Shape>(
                 reasons: vec![why.explain(timeout)],
             })
         }
+    }
+}
+
+/// Whether `error` says the cluster cannot be asked, so a preview goes on without it (telling
+/// the user once).
+pub(super) fn went_offline(ctx: &Context, error: &ResourceError) -> bool {
+    let offline = matches!(error, ResourceError::Kube(e) if ctx.kube.note_offline(e));
+    tell_if_offline(ctx);
+    offline
+}
+
+/// Warns, once per provider process, that the cluster could not be asked.
+fn tell_if_offline(ctx: &Context) {
+    if let Some(notice) = ctx.kube.offline_notice() {
+        ctx.progress.warn(&notice);
     }
 }
 

@@ -218,7 +218,10 @@ async fn install(
     let objects = bundle::objects(&settings);
     if preview {
         if creating {
-            refuse_taken(ctx, &objects).await?;
+            match refuse_taken(ctx, &objects).await {
+                Err(e) if !super::object::went_offline(ctx, &e) => return Err(e),
+                _ => {}
+            }
         }
         return Ok(state);
     }
@@ -288,9 +291,17 @@ impl Resource for Operator {
         }
     }
 
-    async fn check(&self, _ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError> {
+    async fn check(&self, ctx: &Context, req: CheckRequest<'_>) -> Result<Checked, ResourceError> {
         let mut failures = Vec::new();
         check_inputs(&req.news, &mut failures);
+        // Its install waits on the cluster and owns what it created there: not a manifest.
+        if ctx.kube.rendering() {
+            failures.push(CheckFailure::new(
+                PropertyPath::root(),
+                "the operator installs into a cluster and is not rendered in render mode \
+(renderYamlToDirectory); for GitOps, commit what `aiservice-operator bundle` prints instead",
+            ));
+        }
         Ok(Checked {
             inputs: with_defaults(req.news),
             failures,

@@ -17,6 +17,16 @@ pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnosti
     }
 }
 
+/// Something the user should know that does not stop the operation.
+pub fn warning(summary: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning as i32,
+        summary,
+        detail: String::new(),
+        attribute: None,
+    }
+}
+
 fn at(mut diagnostic: Diagnostic, path: Option<AttributePath>) -> Diagnostic {
     diagnostic.attribute = path;
     diagnostic

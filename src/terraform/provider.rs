@@ -3,7 +3,7 @@
 //! own is the shape of a plan (config attributes as written, computed ones known or not).
 //! Each RPC's work returns an [`Outcome`]; its diagnostics become the response in one place.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rmpv::Value as Mp;
 use tokio_util::sync::CancellationToken;
@@ -53,18 +53,27 @@ impl Provider {
     }
 
     fn context(&self, type_name: &str, owner: Option<String>) -> Result<Context, tf::Diagnostic> {
+        self.operation(type_name, owner).map(|(ctx, _)| ctx)
+    }
+
+    /// An operation's context and its progress, whose warnings the response carries.
+    fn operation(
+        &self,
+        type_name: &str,
+        owner: Option<String>,
+    ) -> Result<(Context, Arc<LogProgress>), tf::Diagnostic> {
         let session = self.session.current().ok_or_else(|| {
             diagnostics::error(
                 "The aiservice provider is not configured",
                 "its configuration depends on values not known until apply, or configuration failed",
             )
         })?;
-        Ok(session.context(
-            self.cancel.clone(),
-            Arc::new(LogProgress(type_name.to_string())),
-            None,
-            owner,
-        ))
+        let progress = Arc::new(LogProgress {
+            resource: type_name.to_string(),
+            warnings: Mutex::default(),
+        });
+        let ctx = session.context(self.cancel.clone(), progress.clone(), None, owner);
+        Ok((ctx, progress))
     }
 }
 
@@ -99,15 +108,30 @@ impl Private {
     }
 }
 
-/// Progress goes to the plugin's stderr, which the CLI logs (`TF_LOG=info`).
-struct LogProgress(String);
+/// Progress goes to the plugin's stderr, which the CLI logs (`TF_LOG=info`); warnings also go
+/// to the user, as warning diagnostics of the response.
+struct LogProgress {
+    resource: String,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl LogProgress {
+    fn diagnostics(&self) -> Vec<tf::Diagnostic> {
+        let warnings = std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+        warnings.into_iter().map(diagnostics::warning).collect()
+    }
+}
 
 impl Progress for LogProgress {
     fn info(&self, message: &str) {
-        tracing::info!(resource = %self.0, "{message}");
+        tracing::info!(resource = %self.resource, "{message}");
     }
     fn warn(&self, message: &str) {
-        tracing::warn!(resource = %self.0, "{message}");
+        tracing::warn!(resource = %self.resource, "{message}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message.to_string());
     }
 }
 
@@ -474,7 +498,7 @@ impl Provider {
                 ..Default::default()
             });
         };
-        let ctx = self.context(&rt.name, Private::read(&req.prior_private).owner)?;
+        let (ctx, progress) = self.operation(&rt.name, Private::read(&req.prior_private).owner)?;
         let news = layout.inputs_of(&rt.name, &planned)?;
         let olds = match &prior {
             Some(prior) => layout.inputs_of(&rt.name, prior)?,
@@ -535,6 +559,7 @@ impl Provider {
             planned_state: Some(object_value(planned)),
             requires_replace,
             planned_private: req.prior_private,
+            diagnostics: progress.diagnostics(),
             ..Default::default()
         })
     }
@@ -552,7 +577,7 @@ impl Provider {
             None => Private::minted(),
             Some(_) => Private::read(&req.planned_private),
         };
-        let ctx = self.context(&rt.name, private.owner.clone())?;
+        let (ctx, progress) = self.operation(&rt.name, private.owner.clone())?;
         let gone = |diagnostics| tf::apply_resource_change::Response {
             new_state: Some(dynamic_value(Mp::Nil)),
             diagnostics,
@@ -567,7 +592,7 @@ impl Provider {
                     .await
                     .map_err(|e| failed(&e))?;
             }
-            return Ok(gone(Vec::new()));
+            return Ok(gone(progress.diagnostics()));
         };
         let news = layout.inputs_of(&rt.name, &planned)?;
         let olds = match &prior {
@@ -583,7 +608,7 @@ impl Provider {
             }
         };
         let (state, diagnostics) = match &applied {
-            Ok(state) => (state, Vec::new()),
+            Ok(state) => (state, progress.diagnostics()),
             // Written but not ready: record it, so it is neither lost nor created twice.
             Err(e @ ResourceError::NotReady { state, .. }) => (state, failed(e).0),
             Err(e) => return Err(failed(e)),

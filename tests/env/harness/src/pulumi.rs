@@ -175,6 +175,16 @@ impl PulumiStack {
         &self.program
     }
 
+    /// Another program (a script that runs `pulumi`), run in the program's directory with the
+    /// stack's environment: its backend, passphrase and `PATH`.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(&self.program)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
     /// `pulumi up --yes`.
     pub fn up(&self) -> Result<PulumiOutput> {
         self.run_ok(&["up", "--yes", "--skip-preview"])

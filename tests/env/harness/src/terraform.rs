@@ -20,7 +20,7 @@ pub enum Cli {
 }
 
 impl Cli {
-    fn binary(self) -> &'static str {
+    pub fn binary(self) -> &'static str {
         match self {
             Cli::Terraform => "terraform",
             Cli::OpenTofu => "tofu",
@@ -55,6 +55,29 @@ impl TerraformConfig {
     /// Copies the `.tf` files of `config` into a fresh work directory. `provider_dir` holds
     /// `terraform-provider-aiservice`.
     pub fn new(env: &TestEnv, cli: Cli, config: &Path, provider_dir: &Path) -> Result<Self> {
+        Self::create(cli, config, provider_dir, env.kubeconfig(), &env.namespace)
+    }
+
+    /// Like [`TerraformConfig::new`], with no control plane: `KUBECONFIG` is `kubeconfig`
+    /// (a cluster that cannot be reached, or no file at all) and `TF_VAR_namespace` is unset.
+    pub fn without_control_plane(
+        cli: Cli,
+        config: &Path,
+        provider_dir: &Path,
+        kubeconfig: &Path,
+    ) -> Result<Self> {
+        let mut config = Self::create(cli, config, provider_dir, kubeconfig, "")?;
+        config.envs.retain(|(key, _)| *key != "TF_VAR_namespace");
+        Ok(config)
+    }
+
+    fn create(
+        cli: Cli,
+        config: &Path,
+        provider_dir: &Path,
+        kubeconfig: &Path,
+        namespace: &str,
+    ) -> Result<Self> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let tools = Tools::get()?;
         let work = std::env::temp_dir().join(format!(
@@ -89,8 +112,8 @@ impl TerraformConfig {
             ("TF_IN_AUTOMATION", "1".into()),
             ("TF_INPUT", "0".into()),
             ("CHECKPOINT_DISABLE", "1".into()),
-            ("TF_VAR_namespace", env.namespace.clone().into()),
-            ("KUBECONFIG", env.kubeconfig().as_os_str().to_owned()),
+            ("TF_VAR_namespace", namespace.into()),
+            ("KUBECONFIG", kubeconfig.as_os_str().to_owned()),
             ("PATH", tools.path_with(&[])),
         ];
         Ok(TerraformConfig {
@@ -149,6 +172,20 @@ impl TerraformConfig {
         let mut all = vec!["plan", "-detailed-exitcode"];
         all.extend_from_slice(args);
         self.run(&all)
+    }
+
+    /// The copy of the configuration, where commands run.
+    pub fn dir(&self) -> &Path {
+        &self.config
+    }
+
+    /// Another program (a script that runs the CLI), with the configuration's environment.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(&self.config)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)));
+        command
     }
 
     /// Replaces every occurrence of `from` in `file`, failing when there is none.
