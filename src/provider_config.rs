@@ -176,6 +176,7 @@ mod tests {
                 ("fieldManager", "field_manager".into()),
                 ("kubeconfig", "kubeconfig".into()),
                 ("namespace", "namespace".into()),
+                ("renderYamlToDirectory", "render_yaml_to_directory".into()),
                 ("skipAwait", "skip_await".into()),
             ]
         );

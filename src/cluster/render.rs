@@ -21,8 +21,14 @@ const CLUSTER_SCOPED_KINDS: &[(&str, &str)] = &[
     ("", "Node"),
     ("", "PersistentVolume"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
     ("rbac.authorization.k8s.io", "ClusterRole"),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
     ("scheduling.k8s.io", "PriorityClass"),
@@ -64,10 +70,7 @@ impl KubeLayer {
                 crd["spec"]["names"]["plural"].as_str().map(str::to_string),
                 crd["spec"]["scope"] != "Cluster",
             ),
-            None => (
-                None,
-                !CLUSTER_SCOPED_KINDS.contains(&(group, kind)),
-            ),
+            None => (None, !CLUSTER_SCOPED_KINDS.contains(&(group, kind))),
         };
         let resource = match plural {
             Some(plural) => ApiResource::from_gvk_with_plural(&gvk, &plural),
@@ -136,7 +139,10 @@ fn path(dir: &Path, object: &ObjectRef) -> PathBuf {
     if resource.group == "apiextensions.k8s.io" && resource.kind == "CustomResourceDefinition" {
         return dir.join("0-crd").join(format!("{}.yaml", object.name));
     }
-    let mut parts = vec![resource.api_version.replace('/', "_"), resource.kind.clone()];
+    let mut parts = vec![
+        resource.api_version.replace('/', "_"),
+        resource.kind.clone(),
+    ];
     parts.extend(object.namespace.clone());
     parts.push(object.name.clone());
     dir.join("1-manifest")

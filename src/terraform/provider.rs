@@ -117,7 +117,8 @@ struct LogProgress {
 
 impl LogProgress {
     fn diagnostics(&self) -> Vec<tf::Diagnostic> {
-        let warnings = std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+        let warnings =
+            std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
         warnings.into_iter().map(diagnostics::warning).collect()
     }
 }
@@ -560,7 +561,6 @@ impl Provider {
             requires_replace,
             planned_private: req.prior_private,
             diagnostics: progress.diagnostics(),
-            ..Default::default()
         })
     }
 
