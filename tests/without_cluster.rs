@@ -280,3 +280,69 @@ fn terraform_plans_without_a_cluster_and_renders_manifests() {
         .unwrap();
     assert!(rendered_files(&rendered).is_empty());
 }
+
+/// `sdk-examples/terraform/manifests`: a file of many objects, CRD and custom resources mixed,
+/// each its own resource, the custom resources validated against the CRD of the same file.
+#[test]
+fn terraform_applies_a_file_of_many_manifests_object_by_object() {
+    let kubeconfig = unreachable_kubeconfig("tf-manifests");
+    let config = TerraformConfig::without_control_plane(
+        Cli::OpenTofu,
+        &repo("sdk-examples/terraform/manifests"),
+        provider_dir(),
+        &kubeconfig,
+    )
+    .unwrap();
+    std::fs::copy(
+        repo("sdk-examples/terraform/manifests/models.yaml"),
+        config.dir().join("models.yaml"),
+    )
+    .unwrap();
+    let render = ["-var", "render_to=rendered"];
+
+    let plan = config.plan(&render).unwrap();
+    assert_exit(&plan, 2);
+    let text = said(&plan.text());
+    for address in [
+        "aiservice_custom_resource_definition.crd[\"modelrouters.ai.example.com\"] will be created",
+        "aiservice_custom_resource.namespace[\"routing\"] will be created",
+        "aiservice_custom_resource.object[\"ai.example.com/v1/ModelRouter/routing/chat\"] will be created",
+        "aiservice_custom_resource.object[\"ai.example.com/v1/ModelRouter/routing/embeddings\"] will be created",
+        "Plan: 4 to add",
+    ] {
+        assert!(text.contains(address), "expected {address:?} in:\n{text}");
+    }
+
+    config
+        .edit("models.yaml", "  route: /v1/embeddings\n", "")
+        .unwrap();
+    let bad = config.plan(&render).unwrap();
+    assert_exit(&bad, 1);
+    assert!(
+        said(&bad.text()).contains("spec.route: required"),
+        "{}",
+        bad.text()
+    );
+    config
+        .edit(
+            "models.yaml",
+            "  name: embeddings\n  namespace: routing\nspec:\n",
+            "  name: embeddings\n  namespace: routing\nspec:\n  route: /v1/embeddings\n",
+        )
+        .unwrap();
+
+    config
+        .run_ok(&["apply", "-auto-approve", render[0], render[1]])
+        .unwrap();
+    assert_eq!(
+        rendered_files(&config.dir().join("rendered")),
+        [
+            "0-crd/modelrouters.ai.example.com.yaml",
+            "1-manifest/ai.example.com_v1_modelrouter_routing_chat.yaml",
+            "1-manifest/ai.example.com_v1_modelrouter_routing_embeddings.yaml",
+            "1-manifest/v1_namespace_routing.yaml",
+        ]
+    );
+    let plan = config.plan(&render).unwrap();
+    assert_exit(&plan, 0);
+}

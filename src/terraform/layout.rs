@@ -242,7 +242,12 @@ impl Layout {
             Layout::Manifest => {
                 match attribute(attrs, "manifest", &Type::Dynamic).map_err(unreadable)? {
                     Value::Object(manifest) => inputs = manifest,
-                    Value::Null | Value::Unknown => {}
+                    // Wholly unknown (validated before `for_each` expands, or known only after
+                    // apply): so is the name, which is then not missing.
+                    Value::Unknown => {
+                        inputs.insert("metadata".into(), Value::Unknown);
+                    }
+                    Value::Null => {}
                     other => {
                         return Err(diagnostics::check_failure(
                             type_name,
