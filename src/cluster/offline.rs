@@ -58,3 +58,37 @@ cluster would fill in shows as unknown. An update (`pulumi up`, `terraform apply
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider_config::ProviderConfig;
+
+    #[test]
+    fn the_first_failure_to_reach_the_cluster_is_told_once() {
+        let layer = KubeLayer::new(
+            Target::Missing("no kubeconfig".into()),
+            &ProviderConfig::default(),
+            "default".into(),
+        );
+        let refused = KubeError::Api {
+            what: "Widget a".into(),
+            code: 403,
+            reason: "Forbidden".into(),
+            message: "no".into(),
+        };
+        assert!(!layer.note_offline(&refused), "an answer is not an absence");
+        assert!(!layer.is_offline());
+        assert_eq!(layer.offline_notice(), None);
+
+        assert!(layer.note_offline(&KubeError::Config("no kubeconfig".into())));
+        assert!(layer.note_offline(&KubeError::Config("again".into())));
+        assert!(layer.is_offline());
+        let notice = layer.offline_notice().unwrap();
+        assert!(
+            notice.starts_with("no cluster is configured (no kubeconfig): this preview goes on"),
+            "{notice}"
+        );
+        assert_eq!(layer.offline_notice(), None);
+    }
+}

@@ -166,6 +166,38 @@ mod tests {
     }
 
     #[test]
+    fn types_come_from_planned_crds_then_known_kinds() {
+        let layer = KubeLayer::new(
+            Target::Render("/out".into()),
+            &crate::provider_config::ProviderConfig::default(),
+            "default".into(),
+        );
+        assert!(layer.rendering() && layer.skip_await);
+        layer.crds.plan(&serde_json::json!({
+            "spec": {"group": "example.com", "scope": "Cluster",
+                     "names": {"kind": "Gadget", "plural": "gadgetries"}}
+        }));
+        let planned = layer.planned_type("example.com/v1", "Gadget");
+        assert!(!planned.namespaced);
+        assert_eq!(planned.resource.plural, "gadgetries");
+        let ours = layer.planned_type("stable.example.com/v1", "AIService");
+        assert!(ours.namespaced);
+        assert_eq!(ours.resource.plural, "aiservices");
+        assert!(!layer.planned_type("v1", "Namespace").namespaced);
+        assert!(
+            !layer
+                .planned_type("rbac.authorization.k8s.io/v1", "ClusterRole")
+                .namespaced
+        );
+        assert!(layer.planned_type("v1", "ConfigMap").namespaced);
+        assert!(
+            layer
+                .planned_type("unknown.example.com/v1", "Thing")
+                .namespaced
+        );
+    }
+
+    #[test]
     fn file_names_are_stable_and_crds_come_first() {
         let dir = Path::new("/out");
         let crd = object(
