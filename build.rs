@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/pulumi/provider.proto",
                 "proto/pulumi/plugin.proto",
                 "proto/pulumi/engine.proto",
+                "proto/pulumi/resource.proto",
                 "proto/google/rpc/status.proto",
             ],
             &[

@@ -122,6 +122,16 @@ impl LookupDescription {
     }
 }
 
+/// A component: a resource made of other resources, which Pulumi programs create as one.
+/// (Terraform composes resources in HCL instead.)
+#[derive(Clone, Debug)]
+pub struct ComponentDescription {
+    pub token: &'static str,
+    pub summary: &'static str,
+    pub inputs: Vec<Property>,
+    pub outputs: Vec<Property>,
+}
+
 /// One property of a settings type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Property {

@@ -33,6 +33,7 @@ PULUMI_MODULES = [
     "pulumi.runtime.proto.provider_pb2",
     "pulumi.runtime.proto.plugin_pb2",
     "pulumi.runtime.proto.engine_pb2",
+    "pulumi.runtime.proto.resource_pb2",
 ]
 # google.rpc.Status: googleapis-common-protos provides google/rpc/status.proto. The pulumi
 # package also ships its own copy (pulumi.runtime.proto.status_pb2, registered as

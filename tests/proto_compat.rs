@@ -106,6 +106,227 @@ const ALLOWED_OMISSIONS: &[(&str, &str)] = &[
     (
         "pulumirpc.ErrorResourceInitFailed.refresh_before_update",
         "we never request refresh before update",
+    ), // Construct (the ConfigGroup component): options that make no sense for, or are not
+    // forwarded to, the objects it registers as its children.
+    (
+        "pulumirpc.ConstructRequest.config",
+        "the provider's configuration reached it through Configure already",
+    ),
+    (
+        "pulumirpc.ConstructRequest.parallel",
+        "children are registered in dependency order by the component itself",
+    ),
+    (
+        "pulumirpc.ConstructRequest.inputDependencies",
+        "the inputs are file paths and YAML text; no child depends on another resource through them",
+    ),
+    (
+        "pulumirpc.ConstructRequest.configSecretKeys",
+        "no configuration is read from the request",
+    ),
+    (
+        "pulumirpc.ConstructRequest.organization",
+        "not needed to register children",
+    ),
+    (
+        "pulumirpc.ConstructRequest.additionalSecretOutputs",
+        "the component's outputs name objects, never secret values",
+    ),
+    (
+        "pulumirpc.ConstructRequest.customTimeouts",
+        "children keep their own default timeouts",
+    ),
+    (
+        "pulumirpc.ConstructRequest.deletedWith",
+        "not forwarded: children are deleted with the component anyway",
+    ),
+    (
+        "pulumirpc.ConstructRequest.deleteBeforeReplace",
+        "children decide replacement order themselves",
+    ),
+    (
+        "pulumirpc.ConstructRequest.ignoreChanges",
+        "names the component's inputs, which have no meaning for its children",
+    ),
+    (
+        "pulumirpc.ConstructRequest.replaceOnChanges",
+        "names the component's inputs, which have no meaning for its children",
+    ),
+    (
+        "pulumirpc.ConstructRequest.accepts_output_values",
+        "false by omission: inputs arrive as plain values",
+    ),
+    (
+        "pulumirpc.ConstructRequest.resource_hooks",
+        "no resource hooks",
+    ),
+    (
+        "pulumirpc.ConstructRequest.stack_trace_handle",
+        "no stack traces for children",
+    ),
+    (
+        "pulumirpc.ConstructRequest.replace_with",
+        "not forwarded to children",
+    ),
+    (
+        "pulumirpc.ConstructRequest.aliases",
+        "children are named from the component's name; renaming a component is not supported yet",
+    ),
+    (
+        "pulumirpc.ConstructRequest.replacement_trigger",
+        "not forwarded to children",
+    ),
+    (
+        "pulumirpc.ConstructResponse.stateDependencies",
+        "the component's outputs depend on no other resource",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.propertyDependencies",
+        "a child's inputs come from a file, not from other resources",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.deleteBeforeReplace",
+        "the child's own Diff decides (delete_before_replace)",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.version",
+        "children use the provider of the component",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.ignoreChanges",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.additionalSecretOutputs",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.aliasURNs",
+        "no aliases for children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.importId",
+        "children are created, never imported",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.customTimeouts",
+        "children keep their own default timeouts",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.deleteBeforeReplaceDefined",
+        "see deleteBeforeReplace",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.supportsPartialValues",
+        "false by omission",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.remote",
+        "children are custom resources, never remote components",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.acceptResources",
+        "false by omission: children's outputs are plain values",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.providers",
+        "children name their provider with `provider`",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.replaceOnChanges",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.pluginDownloadURL",
+        "children use the provider of the component",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.pluginChecksums",
+        "children use the provider of the component",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.aliases",
+        "no aliases for children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.deletedWith",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.replace_with",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.replacement_trigger",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.aliasSpecs",
+        "no aliases for children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.sourcePosition",
+        "children have no source position of their own",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.stackTrace",
+        "children have no stack trace of their own",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.parentStackTraceHandle",
+        "children have no stack trace of their own",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.transforms",
+        "no transforms",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.supportsResultReporting",
+        "false by omission: a failed child fails the registration",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.packageRef",
+        "children belong to this provider's own package, not a parameterized one",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.hooks",
+        "no resource hooks",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.hideDiffs",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.envVarMappings",
+        "not set on children",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.snippetId",
+        "children have no source snippet",
+    ),
+    (
+        "pulumirpc.RegisterResourceRequest.accepts_byte_string",
+        "we never send non-UTF-8 byte strings",
+    ),
+    (
+        "pulumirpc.RegisterResourceResponse.stable",
+        "we do not use stability hints",
+    ),
+    (
+        "pulumirpc.RegisterResourceResponse.stables",
+        "we do not use stability hints",
+    ),
+    (
+        "pulumirpc.RegisterResourceResponse.propertyDependencies",
+        "no child output feeds another's input",
+    ),
+    (
+        "pulumirpc.RegisterResourceResponse.result",
+        "without supportsResultReporting a failure is an error",
+    ),
+    (
+        "pulumirpc.RegisterResourceResponse.unknown",
+        "only the registration's urn is used",
     ),
 ];
 

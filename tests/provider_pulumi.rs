@@ -426,3 +426,96 @@ async fn a_bad_provider_setting_fails_preview_naming_the_key() {
         ],
     );
 }
+
+/// `sdk-examples/yaml/manifests`: a ConfigGroup of two YAML files (a CRD; a namespace and two
+/// custom resources of that CRD) previews each object as its own create on an empty cluster,
+/// checks the custom resources against the CRD of the same files, creates the CRD and the
+/// namespace first, updates one object in place, and destroys them all.
+#[tokio::test]
+async fn a_config_group_of_yaml_files_manages_each_object_as_its_own_resource() {
+    let env = TestEnv::new("e2e-manifests").await.unwrap();
+    let group = format!("{}.example.com", env.namespace);
+    let namespace = format!("{}-routing", env.namespace);
+    let stack = PulumiStack::new(&env, &repo("sdk-examples/yaml/manifests"), our_bins()).unwrap();
+    // The test's own group and namespace: the tests of this binary share a cluster.
+    let rewrite = |file: &str, from: &str, to: &str| {
+        let path = stack.program().join("manifests").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    };
+    rewrite("crds.yaml", "ai.example.com", &group);
+    rewrite("routers.yaml", "ai.example.com", &group);
+    rewrite("routers.yaml", "routing", &namespace);
+
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    assert_eq!(
+        step_ops(&steps(&preview.stdout)),
+        [
+            format!("create models"),
+            format!("create models:CustomResourceDefinition:modelrouters.{group}"),
+            format!("create models:ModelRouter:{namespace}/chat"),
+            format!("create models:ModelRouter:{namespace}/embeddings"),
+            format!("create models:Namespace:{namespace}"),
+        ],
+        "{}",
+        preview.stdout
+    );
+
+    stack.up().unwrap();
+    let routers = env
+        .kubectl(&[
+            "get",
+            &format!("modelrouters.{group}"),
+            "-n",
+            &namespace,
+            "-o",
+            "name",
+        ])
+        .unwrap();
+    assert_eq!(routers.lines().count(), 2, "{routers}");
+    let objects = stack.outputs().unwrap()["objects"].clone();
+    assert_eq!(
+        objects[0],
+        format!("CustomResourceDefinition modelrouters.{group}"),
+        "{objects}"
+    );
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    rewrite("routers.yaml", "  route: /v1/embeddings\n", "");
+    let bad = stack.run(&["preview"]).unwrap();
+    assert_pulumi_fails_saying(&bad, &["spec.route", "required"]);
+    rewrite(
+        "routers.yaml",
+        "spec:\n  backends: [bge]",
+        "spec:\n  route: /v1/embeddings\n  backends: [bge]",
+    );
+
+    rewrite(
+        "routers.yaml",
+        "backends: [llama, mistral]",
+        "backends: [llama]",
+    );
+    assert_planned_update(
+        &stack,
+        &format!("models:ModelRouter:{namespace}/chat"),
+        &["spec.backends"],
+    );
+    stack.up().unwrap();
+    let chat = env
+        .kubectl(&[
+            "get",
+            &format!("modelrouters.{group}"),
+            "chat",
+            "-n",
+            &namespace,
+            "-o",
+            "jsonpath={.spec.backends}",
+        ])
+        .unwrap();
+    assert_eq!(chat, "[\"llama\"]");
+
+    stack.run_ok(&["destroy", "--yes"]).unwrap();
+    common::assert_gone(&env, &format!("crd/modelrouters.{group}"));
+    common::assert_gone(&env, &format!("namespace/{namespace}"));
+}

@@ -1,6 +1,7 @@
 //! The Pulumi adapter: plugin boot (port on stdout), the `ResourceProvider` gRPC service and
 //! logging to the engine.
 
+mod component;
 mod engine_log;
 mod errors;
 mod provider;

@@ -113,6 +113,15 @@ impl ResourceProvider for Provider {
         }))
     }
 
+    async fn construct(
+        &self,
+        request: Request<rpc::ConstructRequest>,
+    ) -> Result<Response<rpc::ConstructResponse>, Status> {
+        super::component::construct(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn get_plugin_info(&self, _: Request<()>) -> Result<Response<rpc::PluginInfo>, Status> {
         Ok(Response::new(rpc::PluginInfo {
             version: crate::VERSION.to_string(),

@@ -1,6 +1,7 @@
 //! The resources the provider manages, one file per kind, and the registry adapters use to
 //! find them by token.
 
+pub mod config_group;
 pub(crate) mod crd;
 mod custom_resource;
 mod diff;
@@ -57,6 +58,12 @@ pub fn all() -> &'static [Registered] {
     &REGISTRY
 }
 
+/// Every component, in the order the schema lists them (Pulumi only: Terraform configurations
+/// compose resources in HCL).
+pub fn components() -> Vec<crate::description::ComponentDescription> {
+    vec![config_group::describe()]
+}
+
 /// The resource with this Pulumi type token.
 pub fn find(token: &str) -> Option<&'static dyn Resource> {
     all()
@@ -87,7 +94,10 @@ mod tests {
             );
             names.push(name);
         }
-        assert_eq!(pulumi["resources"].as_object().unwrap().len(), names.len());
+        assert_eq!(
+            pulumi["resources"].as_object().unwrap().len(),
+            names.len() + super::components().len()
+        );
         assert_eq!(terraform.resource_schemas.len(), names.len());
         assert_eq!(
             names,

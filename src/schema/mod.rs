@@ -30,13 +30,26 @@ fn schema() -> Value {
     let mut types = Types::default();
     kubernetes::add_types(&mut types);
     let kinds = crd::add_types(&mut types);
-    let resources: Map<String, Value> = resources::all()
+    let mut resources: Map<String, Value> = resources::all()
         .iter()
         .map(|r| {
             let d = &r.description;
             (d.token.to_string(), resource_schema(d, &kinds))
         })
         .collect();
+    for component in resources::components() {
+        let required: Vec<&str> = component.outputs.iter().map(|p| p.name.as_str()).collect();
+        resources.insert(
+            component.token.to_string(),
+            json!({
+                "isComponent": true,
+                "description": component.summary,
+                "inputProperties": property_specs(&component.inputs),
+                "properties": property_specs(&component.outputs),
+                "required": required,
+            }),
+        );
+    }
     json!({
         "name": types::PACKAGE,
         "displayName": "AI Service",

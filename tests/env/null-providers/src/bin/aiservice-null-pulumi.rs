@@ -132,6 +132,13 @@ impl ResourceProvider for NullProvider {
         }))
     }
 
+    /// The benchmarks' programs use no component.
+    async fn construct(&self, _: Request<rpc::ConstructRequest>) -> Answer<rpc::ConstructResponse> {
+        Err(tonic::Status::unimplemented(
+            "the null provider builds no components",
+        ))
+    }
+
     async fn update(&self, request: Request<rpc::UpdateRequest>) -> Answer<rpc::UpdateResponse> {
         Ok(Response::new(rpc::UpdateResponse {
             properties: request.into_inner().news,
