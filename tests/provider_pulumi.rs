@@ -452,7 +452,7 @@ async fn a_config_group_of_yaml_files_manages_each_object_as_its_own_resource() 
     assert_eq!(
         step_ops(&steps(&preview.stdout)),
         [
-            format!("create models"),
+            "create models".to_string(),
             format!("create models:CustomResourceDefinition:modelrouters.{group}"),
             format!("create models:ModelRouter:{namespace}/chat"),
             format!("create models:ModelRouter:{namespace}/embeddings"),
