@@ -58,9 +58,17 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
         stack.outputs().unwrap()["model_serving_name"],
         "example-model-serving"
     );
+    // Named with its group: other tests of this binary define ModelServing in groups of their
+    // own, so `modelserving` alone may name one of theirs.
     let live: Value = serde_json::from_str(
-        &env.kubectl(&["get", "modelserving", "example-model-serving", "-o", "json"])
-            .unwrap(),
+        &env.kubectl(&[
+            "get",
+            "modelservings.ai.example.com",
+            "example-model-serving",
+            "-o",
+            "json",
+        ])
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -77,8 +85,14 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
     assert_planned_update(&stack, "model-serving-instance", &["spec.replicas"]);
     stack.up().unwrap();
     let live: Value = serde_json::from_str(
-        &env.kubectl(&["get", "modelserving", "example-model-serving", "-o", "json"])
-            .unwrap(),
+        &env.kubectl(&[
+            "get",
+            "modelservings.ai.example.com",
+            "example-model-serving",
+            "-o",
+            "json",
+        ])
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -89,7 +103,7 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
     // Drift made by someone else shows in refresh, and the next preview puts it back.
     env.kubectl(&[
         "patch",
-        "modelserving",
+        "modelservings.ai.example.com",
         "example-model-serving",
         "--type=merge",
         "-p",
