@@ -28,6 +28,10 @@ fn writes_since(audit: &AuditLog, start: usize, group: &str, namespace: &str) ->
         .collect()
 }
 
+/// The seed example's ModelServings, named with their group: other tests of this binary define
+/// ModelServing in groups of their own, so `modelserving` alone may name one of theirs.
+const MODEL_SERVINGS: &str = "modelservings.ai.example.com";
+
 #[tokio::test]
 async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_and_destroys_waiting()
 {
@@ -58,19 +62,7 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
         stack.outputs().unwrap()["model_serving_name"],
         "example-model-serving"
     );
-    // Named with its group: other tests of this binary define ModelServing in groups of their
-    // own, so `modelserving` alone may name one of theirs.
-    let live: Value = serde_json::from_str(
-        &env.kubectl(&[
-            "get",
-            "modelservings.ai.example.com",
-            "example-model-serving",
-            "-o",
-            "json",
-        ])
-        .unwrap(),
-    )
-    .unwrap();
+    let live: Value = common::live(&env, MODEL_SERVINGS, "example-model-serving");
     assert_eq!(
         live["spec"],
         serde_json::json!({"image": "example-model-image:v1", "replicas": 3})
@@ -84,17 +76,7 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
     stack.run_ok(&["config", "set", "replicas", "4"]).unwrap();
     assert_planned_update(&stack, "model-serving-instance", &["spec.replicas"]);
     stack.up().unwrap();
-    let live: Value = serde_json::from_str(
-        &env.kubectl(&[
-            "get",
-            "modelservings.ai.example.com",
-            "example-model-serving",
-            "-o",
-            "json",
-        ])
-        .unwrap(),
-    )
-    .unwrap();
+    let live: Value = common::live(&env, MODEL_SERVINGS, "example-model-serving");
     assert_eq!(
         (live["spec"]["replicas"].as_i64(), &live["metadata"]["uid"]),
         (Some(4), &uid)
@@ -103,7 +85,7 @@ async fn seed_example_creates_previews_clean_updates_in_place_refreshes_drift_an
     // Drift made by someone else shows in refresh, and the next preview puts it back.
     env.kubectl(&[
         "patch",
-        "modelservings.ai.example.com",
+        MODEL_SERVINGS,
         "example-model-serving",
         "--type=merge",
         "-p",
