@@ -9,6 +9,7 @@
 //! left out for cluster-scoped objects, all lower case).
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use kube::api::{ApiResource, GroupVersionKind};
 
@@ -54,11 +55,18 @@ impl KubeLayer {
     pub(super) fn planned_type(&self, api_version: &str, kind: &str) -> ObjectType {
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let defined = || {
+        // Ours, made once per process rather than once per rendered object.
+        static DEFINED: LazyLock<Vec<serde_json::Value>> = LazyLock::new(|| {
             crate::api::crds()
                 .into_iter()
-                .find(|crd| crd.spec.group == group && crd.spec.names.kind == kind)
-                .and_then(|crd| serde_json::to_value(crd).ok())
+                .filter_map(|crd| serde_json::to_value(crd).ok())
+                .collect()
+        });
+        let defined = || {
+            DEFINED
+                .iter()
+                .find(|crd| crd["spec"]["group"] == group && crd["spec"]["names"]["kind"] == kind)
+                .cloned()
         };
         let crd = self
             .crds
