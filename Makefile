@@ -5,19 +5,17 @@ SHELL := bash
 CLUSTER := tests/env/cluster
 TEST_LOG := target/test-output.log
 
-.PHONY: demo test provision lint sdk test-all down schema crds fuzz bench
+.PHONY: demo test provision lint sdk dist test-all down schema crds fuzz bench
 
 ## Provision the tools, start a local control plane, run the seed program with `pulumi up`
 ## and show the result. The control plane keeps running until `make down`.
-demo: provision
-	cargo build --bin pulumi-resource-aiservice --bin aiservice-operator
-	$(CLUSTER) up --workloads >/dev/null
+demo:
 	tests/env/demo
 	@echo; echo "The control plane keeps running. Use it with: eval \"\$$($(CLUSTER) env)\""; \
 	  echo "Stop it with: make down"
 
 ## Everything: provisioning, formatting, lints, unit and end-to-end tests.
-test: provision lint sdk test-all
+test: provision lint sdk dist test-all
 
 provision:
 	tests/env/provision
@@ -50,6 +48,12 @@ schema:
 ## compiled and packed, Go built. The examples' tests install them from there.
 sdk:
 	tests/env/gen-sdk
+
+## The release artefacts of the crate's version in target/dist, from release builds: the
+## Pulumi plugin archive, a Terraform provider mirror, the SDK packages, the operator's OCI
+## image and Helm chart (see packaging/dist). tests/dist installs each the way users do.
+dist: sdk
+	packaging/dist
 
 ## Regenerate the committed AIService and ModelServing CRDs in schema/crds/ from the Rust types
 ## in src/api, and the operator's install bundle schema/operator.yaml (unit tests fail when

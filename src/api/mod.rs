@@ -2,10 +2,12 @@
 //! (`ai.example.com/v1`). They are the one source of the CRDs committed in `schema/crds/`
 //! (`make crds` regenerates them; a test fails when they are stale), of the CEL rules the
 //! apiserver and our own checks enforce, and of the operator's view of the objects; `bundle`
-//! is everything that installs the operator, for the provider and the operator binary alike.
+//! is everything that installs the operator, for the provider and the operator binary alike,
+//! and `chart` is the same as a Helm chart.
 
 mod ai_service;
 pub mod bundle;
+pub mod chart;
 mod model_serving;
 mod scaling;
 mod status;

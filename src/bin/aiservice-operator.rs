@@ -1,5 +1,6 @@
 //! The AIService operator: runs AIServices and ModelServings as Deployments and Services and
-//! scales them on requests per second. `crds` writes the CRDs it serves instead.
+//! scales them on requests per second. `crds` writes the CRDs it serves instead, `bundle`
+//! prints what installs it and `chart` writes that as a Helm chart.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,7 +75,43 @@ enum Command {
         out: PathBuf,
     },
     /// Print what installs the operator (CRDs, namespace, RBAC, Deployment) as YAML.
-    Bundle,
+    Bundle(BundleArgs),
+    /// Write the operator's Helm chart, unpacked: the bundle's objects as templates, its
+    /// settings as values (package it with `helm package`).
+    Chart {
+        /// The directory to write it to; must be empty or absent.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// The bundle's settings; each unset one keeps its default (the chart's values.yaml).
+#[derive(clap::Args)]
+struct BundleArgs {
+    /// The operator's container image.
+    #[arg(long)]
+    image: Option<String>,
+    /// How many operator pods run.
+    #[arg(long)]
+    replicas: Option<i32>,
+    /// The namespace the operator runs in.
+    #[arg(long)]
+    namespace: Option<String>,
+    /// The operator's log filter, such as info or aiservice=debug.
+    #[arg(long)]
+    log_level: Option<String>,
+}
+
+impl BundleArgs {
+    fn settings(&self) -> bundle::BundleSettings {
+        let default = bundle::BundleSettings::default();
+        bundle::BundleSettings {
+            image: self.image.clone().unwrap_or(default.image),
+            replicas: self.replicas.unwrap_or(default.replicas),
+            namespace: self.namespace.clone().unwrap_or(default.namespace),
+            log_level: self.log_level.clone().unwrap_or(default.log_level),
+        }
+    }
 }
 
 /// `15s`, `500ms`, `2m`: a number and a unit.
@@ -110,8 +147,21 @@ fn main() {
             }
             return;
         }
-        Some(Command::Bundle) => {
-            print!("{}", bundle::yaml(&bundle::BundleSettings::default()));
+        Some(Command::Bundle(bundle_args)) => {
+            print!("{}", bundle::yaml(&bundle_args.settings()));
+            return;
+        }
+        Some(Command::Chart { out }) => {
+            match aiservice::api::chart::write(out) {
+                Ok(files) => files.iter().for_each(|f| println!("{}", f.display())),
+                Err(e) => {
+                    eprintln!(
+                        "aiservice-operator: writing the chart to {}: {e}",
+                        out.display()
+                    );
+                    std::process::exit(1);
+                }
+            }
             return;
         }
         None => {}

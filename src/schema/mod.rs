@@ -56,6 +56,11 @@ fn schema() -> Value {
         "version": crate::VERSION,
         "description": "Kubernetes CRDs, any custom resource and AI model services, planned in one go.",
         "license": "Apache-2.0",
+        "repository": env!("CARGO_PKG_REPOSITORY"),
+        // Where the CLI downloads the plugin archive that `make dist` builds when a program
+        // needs it (the SDKs declare it): the release of this version. `${VERSION}` is the
+        // CLI's own placeholder; PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES points it elsewhere.
+        "pluginDownloadURL": concat!(env!("CARGO_PKG_REPOSITORY"), "/releases/download/v${VERSION}"),
         "keywords": ["kubernetes", "crd", "ai", "category/cloud"],
         // A token's module is its SDK module as is: `apiextensions/v1` is Python's
         // `pulumi_aiservice.apiextensions.v1`, `meta/v1` is `pulumi_aiservice.meta.v1`,

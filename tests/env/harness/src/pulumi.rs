@@ -41,21 +41,38 @@ impl PulumiOutput {
 pub struct PulumiStack {
     work: PathBuf,
     program: PathBuf,
+    /// The `pulumi` CLI this stack runs.
+    cli: PathBuf,
     envs: Vec<(&'static str, OsString)>,
 }
+
+/// Where the engine gets `pulumi-resource-aiservice` from.
+enum Plugin<'a> {
+    /// Our freshly built binary, first on `PATH`, no downloads (development).
+    OnPath(&'a Path),
+    /// As in a user's CI: a Pulumi installation with its language plugins bundled
+    /// (`tests/env/pulumi-install`), plugins on `PATH` ignored, automatic plugin acquisition
+    /// on, and the plugin's download URL (the SDK's, from the schema) redirected to `server`.
+    Released { server: &'a str },
+}
+
+/// The release URL of the plugin archives (the schema's `pluginDownloadURL` before the CLI
+/// fills in `${VERSION}`), which [`Plugin::Released`] redirects. A regular expression of the
+/// CLI's too: its dots match themselves among others.
+const RELEASE_URL: &str = "https://github.com/example/aiservice/releases/";
 
 impl PulumiStack {
     /// Copies `program` into a fresh work directory and creates the stack `test` on a file
     /// backend inside it. `our_bins` is put first on `PATH` (the directory of the freshly built
     /// `pulumi-resource-aiservice`).
     pub fn new(env: &TestEnv, program: &Path, our_bins: &Path) -> Result<PulumiStack> {
-        Self::create(env.kubeconfig(), program, our_bins, None)
+        Self::create(env.kubeconfig(), program, Plugin::OnPath(our_bins), None)
     }
 
     /// Like [`PulumiStack::new`], on the cluster of `kubeconfig` (a control plane of the
     /// test's own, which the test may crash and restart).
     pub fn on_cluster(kubeconfig: &Path, program: &Path, our_bins: &Path) -> Result<PulumiStack> {
-        Self::create(kubeconfig, program, our_bins, None)
+        Self::create(kubeconfig, program, Plugin::OnPath(our_bins), None)
     }
 
     /// Like [`PulumiStack::new`], with the generated SDK of the program's language installed
@@ -68,13 +85,33 @@ impl PulumiStack {
         our_bins: &Path,
         sdks: &Sdks,
     ) -> Result<PulumiStack> {
-        Self::create(env.kubeconfig(), program, our_bins, Some(sdks))
+        Self::create(
+            env.kubeconfig(),
+            program,
+            Plugin::OnPath(our_bins),
+            Some(sdks),
+        )
+    }
+
+    /// A Python program with the released Python SDK `wheel` installed in its virtualenv, run
+    /// the way a user's CI runs it: an empty `PULUMI_HOME`, no plugin of ours anywhere, so the
+    /// CLI downloads the plugin the SDK declares, from `server` (where the release's plugin
+    /// archives are served) instead of the release URL.
+    pub fn with_released_plugin(
+        env: &TestEnv,
+        program: &Path,
+        wheel: &Path,
+        server: &str,
+    ) -> Result<PulumiStack> {
+        let stack = Self::create(env.kubeconfig(), program, Plugin::Released { server }, None)?;
+        install_python_wheel(&stack.program, wheel, Tools::get()?)?;
+        Ok(stack)
     }
 
     fn create(
         kubeconfig: &Path,
         program: &Path,
-        our_bins: &Path,
+        plugin: Plugin,
         sdks: Option<&Sdks>,
     ) -> Result<PulumiStack> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -98,7 +135,7 @@ impl PulumiStack {
             sdks.install_python(&copy, tools)?;
         }
         std::fs::create_dir_all(work.join("backend"))?;
-        let envs = vec![
+        let mut envs = vec![
             (
                 "PULUMI_BACKEND_URL",
                 format!("file://{}", work.join("backend").display()).into(),
@@ -109,15 +146,37 @@ impl PulumiStack {
                 "aiservice-test-passphrase".into(),
             ),
             ("PULUMI_SKIP_UPDATE_CHECK", "true".into()),
-            ("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true".into()),
             ("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true".into()),
             ("PULUMI_SKIP_CONFIRMATIONS", "true".into()),
             ("KUBECONFIG", kubeconfig.as_os_str().to_owned()),
-            ("PATH", tools.path_with(&[our_bins])),
         ];
+        let cli = match plugin {
+            Plugin::OnPath(our_bins) => {
+                envs.push(("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true".into()));
+                envs.push(("PATH", tools.path_with(&[our_bins])));
+                tools.file("pulumi")?
+            }
+            Plugin::Released { server } => {
+                let install = work.join("pulumi-cli");
+                run_checked(
+                    Command::new(Tools::testenv_dir().join("pulumi-install")).arg(&install),
+                )?;
+                envs.push(("PULUMI_IGNORE_AMBIENT_PLUGINS", "true".into()));
+                envs.push((
+                    "PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES",
+                    format!("^{RELEASE_URL}={server}").into(),
+                ));
+                let inherited = std::env::var_os("PATH").unwrap_or_default();
+                let path =
+                    std::iter::once(install.clone()).chain(std::env::split_paths(&inherited));
+                envs.push(("PATH", std::env::join_paths(path)?));
+                install.join("pulumi")
+            }
+        };
         let stack = PulumiStack {
             work,
             program: copy,
+            cli,
             envs,
         };
         stack.run_ok(&["stack", "init", "test"])?;
@@ -127,7 +186,7 @@ impl PulumiStack {
     /// Runs `pulumi ARGS...` in the program directory; never fails on a non-zero exit (the
     /// caller asserts on `success` and the output).
     pub fn run(&self, args: &[&str]) -> Result<PulumiOutput> {
-        let out = Command::new(Tools::get()?.file("pulumi")?)
+        let out = Command::new(&self.cli)
             .args(args)
             .args(["--non-interactive", "--color=never"])
             .current_dir(&self.program)
@@ -268,36 +327,43 @@ impl Sdks {
     }
 
     /// Creates the virtualenv a Python program names and installs the Python SDK's wheel into
-    /// it (offline: its dependencies are the host's pulumi SDK and parver).
+    /// it.
     fn install_python(&self, program: &Path, tools: &Tools) -> Result<()> {
-        let project: serde_yaml::Value = serde_yaml::from_str(
-            &std::fs::read_to_string(program.join("Pulumi.yaml")).context("reading Pulumi.yaml")?,
-        )
-        .context("parsing Pulumi.yaml")?;
-        let Some(virtualenv) = project["runtime"]["options"]["virtualenv"].as_str() else {
-            bail!("Pulumi.yaml names no runtime.options.virtualenv to install the SDK into");
-        };
-        let venv = program.join(virtualenv);
         let wheel = std::fs::read_dir(self.dir("python").join("dist"))
             .context("listing the Python SDK's wheels")?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .find(|path| path.extension().is_some_and(|e| e == "whl"))
             .context("the Python SDK has no wheel: run `make sdk`")?;
-        let python = tools.file("python")?;
-        run_checked(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
-        run_checked(
-            Command::new(venv.join("bin/python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .args(["--no-index", "--no-deps"])
-                .arg(wheel),
-        )
+        install_python_wheel(program, &wheel, tools)
     }
+}
+
+/// Creates the virtualenv a Python program names (Pulumi.yaml `runtime.options.virtualenv`)
+/// and installs `wheel` into it (offline: its dependencies are the host's pulumi SDK and
+/// parver).
+fn install_python_wheel(program: &Path, wheel: &Path, tools: &Tools) -> Result<()> {
+    let project: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(program.join("Pulumi.yaml")).context("reading Pulumi.yaml")?,
+    )
+    .context("parsing Pulumi.yaml")?;
+    let Some(virtualenv) = project["runtime"]["options"]["virtualenv"].as_str() else {
+        bail!("Pulumi.yaml names no runtime.options.virtualenv to install the SDK into");
+    };
+    let venv = program.join(virtualenv);
+    let python = tools.file("python")?;
+    run_checked(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
+    run_checked(
+        Command::new(venv.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--no-index", "--no-deps"])
+            .arg(wheel),
+    )
 }
 
 fn run_checked(command: &mut Command) -> Result<()> {

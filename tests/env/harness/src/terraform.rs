@@ -1,7 +1,8 @@
 //! Runs a real Terraform-style CLI (Terraform or OpenTofu, provisioned by `tests/env/`) on a
 //! copy of a configuration: our freshly built `terraform-provider-aiservice` through a CLI
-//! configuration file's `dev_overrides` (so no `init`, no registry), no update checks, state
-//! in the work directory, and `TF_VAR_namespace` set to the test's namespace.
+//! configuration file's `dev_overrides` (so no `init`, no registry) or, as users install it,
+//! from a filesystem mirror with `init`; no update checks, state in the work directory, and
+//! `TF_VAR_namespace` set to the test's namespace.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,6 +44,31 @@ impl TerraformOutput {
     }
 }
 
+/// Where the CLI gets `terraform-provider-aiservice`, as its CLI configuration says.
+enum Installation<'a> {
+    /// The binary in this directory, through `dev_overrides` (no `init`, no registry).
+    DevOverride(&'a Path),
+    /// `init` from a filesystem mirror and nowhere else.
+    Mirror(&'a Path),
+}
+
+impl Installation<'_> {
+    fn cli_config(&self) -> String {
+        match self {
+            // The key without a host matches each CLI's default registry
+            // (registry.terraform.io, registry.opentofu.org).
+            Installation::DevOverride(dir) => format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"example/aiservice\" = {:?}\n  }}\n  direct {{}}\n}}\n",
+                dir.display().to_string()
+            ),
+            Installation::Mirror(dir) => format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
+                dir.display().to_string()
+            ),
+        }
+    }
+}
+
 /// A copy of a configuration directory in a work directory removed on drop.
 pub struct TerraformConfig {
     cli: Cli,
@@ -55,7 +81,16 @@ impl TerraformConfig {
     /// Copies the `.tf` files of `config` into a fresh work directory. `provider_dir` holds
     /// `terraform-provider-aiservice`.
     pub fn new(env: &TestEnv, cli: Cli, config: &Path, provider_dir: &Path) -> Result<Self> {
-        Self::create(cli, config, provider_dir, env.kubeconfig(), &env.namespace)
+        let installation = Installation::DevOverride(provider_dir);
+        Self::create(cli, config, installation, env.kubeconfig(), &env.namespace)
+    }
+
+    /// Like [`TerraformConfig::new`], with the provider installed as users install it:
+    /// `terraform init` from the filesystem mirror `mirror` (a directory in Terraform's packed
+    /// layout, `<hostname>/<namespace>/<type>/<zip>`), the only source of providers.
+    pub fn from_mirror(env: &TestEnv, cli: Cli, config: &Path, mirror: &Path) -> Result<Self> {
+        let installation = Installation::Mirror(mirror);
+        Self::create(cli, config, installation, env.kubeconfig(), &env.namespace)
     }
 
     /// Like [`TerraformConfig::new`], with no control plane: `KUBECONFIG` is `kubeconfig`
@@ -66,7 +101,8 @@ impl TerraformConfig {
         provider_dir: &Path,
         kubeconfig: &Path,
     ) -> Result<Self> {
-        let mut config = Self::create(cli, config, provider_dir, kubeconfig, "")?;
+        let installation = Installation::DevOverride(provider_dir);
+        let mut config = Self::create(cli, config, installation, kubeconfig, "")?;
         config.envs.retain(|(key, _)| *key != "TF_VAR_namespace");
         Ok(config)
     }
@@ -74,7 +110,7 @@ impl TerraformConfig {
     fn create(
         cli: Cli,
         config: &Path,
-        provider_dir: &Path,
+        installation: Installation,
         kubeconfig: &Path,
         namespace: &str,
     ) -> Result<Self> {
@@ -97,16 +133,8 @@ impl TerraformConfig {
                 std::fs::copy(&path, copy.join(path.file_name().unwrap_or_default()))?;
             }
         }
-        // The key without a host matches each CLI's default registry (registry.terraform.io,
-        // registry.opentofu.org).
-        let cli_config = work.join("dev.tfrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"example/aiservice\" = {:?}\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display().to_string()
-            ),
-        )?;
+        let cli_config = work.join("cli.tfrc");
+        std::fs::write(&cli_config, installation.cli_config())?;
         let envs = vec![
             ("TF_CLI_CONFIG_FILE", cli_config.into_os_string()),
             ("TF_IN_AUTOMATION", "1".into()),

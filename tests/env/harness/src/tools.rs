@@ -26,9 +26,13 @@ impl Tools {
         Ok(TOOLS.get_or_init(|| tools))
     }
 
+    /// Every tool, or only those `AISERVICE_TESTENV_TOOLS` names (space-separated, as
+    /// `tests/env/provision` names them: `make demo` needs no Terraform, OpenTofu or Node.js).
     fn provision() -> Result<Tools> {
         let script = Self::testenv_dir().join("provision");
+        let only = std::env::var("AISERVICE_TESTENV_TOOLS").unwrap_or_default();
         let output = Command::new(&script)
+            .args(only.split_whitespace())
             .arg("--print-path")
             .output()
             .with_context(|| format!("running {}", script.display()))?;
