@@ -7,11 +7,13 @@
 //! - a value of the wrong type is refused, naming it;
 //! - `helm install --wait` brings the operator's Deployment up on the control plane (kwok
 //!   makes its pod Ready), every object of the bundle is in the cluster as the bundle has it,
-//!   and `helm uninstall` removes each of them, the CRDs included.
+//!   and `helm uninstall` removes each of them but the CRDs, which it keeps (with every
+//!   AIService and ModelServing in the cluster) until a person deletes them.
 
 use std::process::Command;
 
 use aiservice::api::bundle::BundleSettings;
+use aiservice::api::chart::KEEP;
 use aiservice_testenv::{TestEnv, Tools};
 use serde::Deserialize;
 use serde_json::Value;
@@ -68,10 +70,16 @@ fn bundle(args: &[&str]) -> Vec<Value> {
     documents(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// The bundle in the order Helm applies a release: by kind, Helm's `InstallOrder`
-/// (pkg/releaseutil/kind_sorter.go), keeping the chart's order within a kind. Namespace and
-/// ServiceAccount move ahead of the CRDs; the rest keeps the bundle's order.
-fn in_helm_order(mut objects: Vec<Value>) -> Vec<Value> {
+/// The bundle as the chart must render it: each CRD with Helm's keep annotation, in the order
+/// Helm applies a release: by kind, Helm's `InstallOrder` (pkg/releaseutil/kind_sorter.go),
+/// keeping the chart's order within a kind. Namespace and ServiceAccount move ahead of the
+/// CRDs; the rest keeps the bundle's order.
+fn as_charted(mut objects: Vec<Value>) -> Vec<Value> {
+    for object in &mut objects {
+        if object["kind"] == "CustomResourceDefinition" {
+            object["metadata"]["annotations"][KEEP.0] = KEEP.1.into();
+        }
+    }
     const INSTALL_ORDER: [&str; 8] = [
         "Namespace",
         "ServiceAccount",
@@ -146,7 +154,7 @@ fn helm_shows_the_version_and_the_bundle_defaults() {
 #[test]
 fn helm_template_renders_the_bundle_with_the_default_values() {
     let rendered = documents(&helm_ok(&["template", "aiservice-operator", &chart()]));
-    assert_same_objects(&rendered, &in_helm_order(bundle(&[])));
+    assert_same_objects(&rendered, &as_charted(bundle(&[])));
 }
 
 #[test]
@@ -172,7 +180,7 @@ fn helm_template_renders_the_bundle_with_other_values() {
     ]);
     // Not the defaults: the values did reach the objects.
     assert_ne!(expected, bundle(&[]));
-    assert_same_objects(&rendered, &in_helm_order(expected));
+    assert_same_objects(&rendered, &as_charted(expected));
 
     // A values file too, with a value YAML would read as a boolean were it not quoted.
     let file =
@@ -187,7 +195,7 @@ fn helm_template_renders_the_bundle_with_other_values() {
     ]));
     std::fs::remove_file(&file).unwrap();
     let expected = bundle(&["--log-level=on", "--namespace=ops"]);
-    assert_same_objects(&rendered, &in_helm_order(expected));
+    assert_same_objects(&rendered, &as_charted(expected));
 }
 
 #[test]
@@ -247,7 +255,7 @@ impl Drop for Release {
 }
 
 #[tokio::test]
-async fn helm_install_brings_the_operator_up_and_uninstall_removes_it() {
+async fn helm_install_brings_the_operator_up_and_uninstall_keeps_only_the_crds() {
     let _cluster_wide = CLUSTER_WIDE.lock().await;
     let env = TestEnv::new("dist-helm").await.unwrap();
     // The release lives in the test's namespace; the operator in one the chart creates.
@@ -283,7 +291,7 @@ async fn helm_install_brings_the_operator_up_and_uninstall_removes_it() {
         .map(|json| serde_json::from_str(&json).unwrap())
         .map_err(|e| format!("{e:#}"))
     };
-    let objects = bundle(&[&format!("--namespace={operator_namespace}")]);
+    let objects = as_charted(bundle(&[&format!("--namespace={operator_namespace}")]));
     assert_eq!(objects.len(), 9);
     for object in &objects {
         let live = get(object).unwrap_or_else(|e| panic!("{}: {e}", identity(object)));
@@ -327,14 +335,23 @@ async fn helm_install_brings_the_operator_up_and_uninstall_removes_it() {
     for object in &objects {
         let kind = object["kind"].as_str().unwrap().to_lowercase();
         let name = object["metadata"]["name"].as_str().unwrap();
-        match object["metadata"]["namespace"].as_str() {
+        match (kind.as_str(), object["metadata"]["namespace"].as_str()) {
+            // Kept, as the uninstall says; then deleted as a person would.
+            ("customresourcedefinition", _) => {
+                assert!(
+                    uninstalled.contains(&format!("[CustomResourceDefinition] {name}")),
+                    "{uninstalled}"
+                );
+                get(object).unwrap_or_else(|e| panic!("{}: {e}", identity(object)));
+                env.kubectl(&["delete", &format!("crd/{name}")]).unwrap();
+            }
             // Gone with its namespace, which is gone too.
-            Some(_) => assert!(
+            (_, Some(_)) => assert!(
                 get(object).unwrap_err().contains("NotFound"),
                 "{}",
                 identity(object)
             ),
-            None => assert_gone(&env, &format!("{kind}/{name}")),
+            (_, None) => assert_gone(&env, &format!("{kind}/{name}")),
         }
     }
 }

@@ -7,7 +7,9 @@
 //!   with `terraform init`, lock its hash, plan, apply and destroy;
 //! - `image`: the operator's OCI image: its config, a push to and pull from a loopback
 //!   registry, its binary running from the unpacked root filesystem;
-//! - `helm`: the chart renders exactly the bundle and `helm install` brings the operator up.
+//! - `helm`: the chart renders exactly the bundle and `helm install` brings the operator up;
+//! - `sdk_packages`: the Python sdist, the npm tarball and the Go module install with their
+//!   languages' own tools.
 //!
 //! One test binary, so they share one control plane.
 
@@ -16,6 +18,7 @@ mod common;
 mod helm;
 mod image;
 mod plugin_install;
+mod sdk_packages;
 mod terraform_mirror;
 
 use std::path::PathBuf;
