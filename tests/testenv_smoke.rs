@@ -360,3 +360,40 @@ fn prometheus_scrapes_a_target_and_answers_a_query() {
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// `eval "$(tests/env/tools-env)"`, for users with a cluster of their own: the CLIs on `PATH`,
+/// the `pulumi` CLI with its language plugins bundled beside it (so it needs none on `PATH`),
+/// `KUBECONFIG` left alone.
+#[test]
+fn tools_env_puts_the_user_tools_on_path() {
+    let script = format!(
+        "set -e; eval \"$({})\"; for tool in pulumi kubectl terraform helm node; do command -v $tool; done; \
+         ls \"$(dirname \"$(command -v pulumi)\")\"; echo \"KUBECONFIG=$KUBECONFIG\"",
+        Tools::testenv_dir().join("tools-env").display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("KUBECONFIG", "/nowhere/kubeconfig")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("target/tools/pulumi/pulumi"), "{text}");
+    assert_eq!(lines.len(), 5 + 4 + 1, "{text}");
+    assert_eq!(
+        lines[5..9],
+        [
+            "pulumi",
+            "pulumi-language-nodejs",
+            "pulumi-language-python",
+            "pulumi-language-yaml"
+        ],
+        "{text}"
+    );
+    assert_eq!(lines[9], "KUBECONFIG=/nowhere/kubeconfig");
+}

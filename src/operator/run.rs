@@ -29,7 +29,11 @@ pub struct Options {
     pub election: Option<Election>,
 }
 
-/// Runs until SIGTERM or Ctrl-C, then lets running reconciles finish.
+/// How long a stop waits for the controllers to finish the reconciles under way.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs until SIGTERM or Ctrl-C, then lets running reconciles finish (for up to
+/// [`STOP_GRACE`]).
 pub async fn run(options: Options) -> Result<(), String> {
     let client = client(&options).await?;
     let stats = Arc::new(Stats::default());
@@ -73,17 +77,32 @@ pub async fn run(options: Options) -> Result<(), String> {
         None => None,
     };
     let (a, b) = (act.clone(), act.clone());
-    tokio::join!(
-        controller::run::<AIService>(
-            client.clone(),
-            options.settings.clone(),
-            stats.clone(),
-            async move { a.cancelled().await }
+    let controllers = async {
+        tokio::join!(
+            controller::run::<AIService>(
+                client.clone(),
+                options.settings.clone(),
+                stats.clone(),
+                async move { a.cancelled().await }
+            ),
+            controller::run::<ModelServing>(client, options.settings, stats, async move {
+                b.cancelled().await
+            }),
+        )
+    };
+    // A controller whose watch keeps retrying (its CRD deleted, say) never finishes its
+    // graceful stop; past the grace period the process stops anyway, well within the
+    // kubelet's 30 s before it kills the pod.
+    let overdue = async {
+        act.cancelled().await;
+        tokio::time::sleep(STOP_GRACE).await;
+    };
+    tokio::select! {
+        _ = controllers => {}
+        _ = overdue => tracing::warn!(
+            "the controllers did not stop within {STOP_GRACE:?}; stopping without them"
         ),
-        controller::run::<ModelServing>(client, options.settings, stats, async move {
-            b.cancelled().await
-        }),
-    );
+    }
     let lost = act.is_cancelled() && !stop.is_cancelled();
     stop.cancel();
     if let Some(keeper) = keeper {
