@@ -7,8 +7,8 @@ mod common;
 
 use aiservice_testenv::{AuditLog, PulumiOutput, PulumiStack, TestEnv, object_ref};
 use common::{
-    assert_planned_update, assert_pulumi_fails_saying, install_crds, live, our_bins, repo,
-    stack_in_own_group, step_ops, steps,
+    assert_gone, assert_planned_update, assert_pulumi_fails_saying, install_crds, live, our_bins,
+    repo, stack_in_own_group, step_ops, steps,
 };
 use serde_json::Value;
 
@@ -421,6 +421,60 @@ async fn a_bad_provider_setting_fails_preview_naming_the_key() {
             r#"pulumi:providers:aiservice resource 'default' has a problem: skipAwait: expected true or false, got "yes""#,
         ],
     );
+}
+
+/// A ConfigGroup of secret YAML text: the objects it reads are secret too. The Secret is
+/// created with the token, but the token is in no state file and no diff, before or after
+/// it changes.
+#[tokio::test]
+async fn a_config_group_of_secret_yaml_keeps_its_objects_secret() {
+    let env = TestEnv::new("e2e-group-secret").await.unwrap();
+    let stack = PulumiStack::new(
+        &env,
+        &repo("tests/programs/config-group-secret"),
+        our_bins(),
+    )
+    .unwrap();
+    stack
+        .run_ok(&["config", "set", "aiservice:namespace", &env.namespace])
+        .unwrap();
+    stack.up().unwrap();
+    let created = live(&env, "secret", "model-registry");
+    assert_eq!(
+        created["data"]["token"], "cmVnaXN0cnktdG9rZW4tb25l",
+        "{created}"
+    );
+    let state = stack.run_ok(&["stack", "export"]).unwrap();
+    assert!(
+        !state.stdout.contains("registry-token-one"),
+        "{}",
+        state.stdout
+    );
+
+    stack
+        .run_ok(&["config", "set", "token", "registry-token-two"])
+        .unwrap();
+    let preview = stack.run_ok(&["preview", "--diff"]).unwrap();
+    assert!(preview.stdout.contains("[secret]"), "{}", preview.text());
+    assert!(
+        !preview.text().contains("registry-token-"),
+        "{}",
+        preview.text()
+    );
+    stack.up().unwrap();
+    let updated = live(&env, "secret", "model-registry");
+    assert_eq!(
+        updated["data"]["token"], "cmVnaXN0cnktdG9rZW4tdHdv",
+        "{updated}"
+    );
+    let state = stack.run_ok(&["stack", "export"]).unwrap();
+    assert!(
+        !state.stdout.contains("registry-token-"),
+        "{}",
+        state.stdout
+    );
+    stack.run_ok(&["destroy", "--yes"]).unwrap();
+    assert_gone(&env, "secret/model-registry");
 }
 
 /// `sdk-examples/yaml/manifests`: a ConfigGroup of two YAML files (a CRD; a namespace and two

@@ -59,7 +59,11 @@ pub async fn construct(req: rpc::ConstructRequest) -> Result<rpc::ConstructRespo
         let json = whole.to_json().unwrap_or_default();
         let args: ConfigGroupArgs =
             serde_json::from_value(json).map_err(|e| invalid(e.to_string()))?;
-        let children = config_group::children(&args, &req.name, Path::new("")).map_err(invalid)?;
+        let mut children =
+            config_group::children(&args, &req.name, Path::new("")).map_err(invalid)?;
+        if !whole.secret_paths().is_empty() {
+            children.iter_mut().for_each(keep_secret);
+        }
         register_children(&monitor, &req, &what, &component, &children).await?;
         let labels = children.iter().map(|c| Value::String(c.label.clone()));
         Object::from([("objects".to_string(), Value::Array(labels.collect()))])
@@ -76,6 +80,17 @@ pub async fn construct(req: rpc::ConstructRequest) -> Result<rpc::ConstructRespo
         urn: component,
         state: Some(state),
     })
+}
+
+/// Objects read from secret text are secret: every field but what names the object
+/// (`apiVersion`, `kind`, `metadata`), so a Secret's `data` is encrypted in the state and
+/// masked in every diff, as it was in the program.
+fn keep_secret(child: &mut Child) {
+    for (field, value) in child.inputs.iter_mut() {
+        if !matches!(field.as_str(), "apiVersion" | "kind" | "metadata") {
+            *value = Value::Secret(Box::new(std::mem::replace(value, Value::Null)));
+        }
+    }
 }
 
 /// Registers the children stage by stage: every child of a stage at once, each depending on
