@@ -38,6 +38,15 @@ pub fn dist_dir() -> PathBuf {
 /// (the CRDs and cluster role of the operator's bundle, the seed's ModelServing CRD).
 pub static CLUSTER_WIDE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A fresh, empty scratch directory `aiservice-dist-<name>-<pid>` in the system's temporary
+/// directory; the test removes it when done.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aiservice-dist-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The version every artefact carries: the crate's.
 pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")

@@ -11,7 +11,7 @@ use std::process::Command;
 use aiservice_testenv::Tools;
 use serde_json::Value;
 
-use crate::{dist_dir, version};
+use crate::{dist_dir, scratch_dir, version};
 
 fn run(command: &mut Command) -> String {
     let out = command.output().unwrap();
@@ -24,18 +24,11 @@ fn run(command: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("aiservice-dist-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn the_python_sdist_builds_the_released_wheel() {
     let sdk = dist_dir().join("sdk");
     let sdist = sdk.join(format!("pulumi_aiservice-{}.tar.gz", version()));
-    let out = scratch("sdist");
+    let out = scratch_dir("sdist");
     // The test environment's Python has setuptools, the sdist's build backend.
     run(Command::new(Tools::get().unwrap().file("python").unwrap())
         .args([
@@ -93,7 +86,7 @@ fn the_npm_tarball_is_the_compiled_package_of_the_version() {
 #[test]
 fn go_fetches_the_module_from_the_released_proxy_directory() {
     let proxy = dist_dir().join("sdk/goproxy");
-    let cache = scratch("gomodcache");
+    let cache = scratch_dir("gomodcache");
     let module = format!("example.com/aiservice/sdk/go@v{}", version());
     let out = run(Command::new("go")
         .args(["mod", "download", "-json", &module])

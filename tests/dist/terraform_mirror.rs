@@ -12,12 +12,12 @@ use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine;
 
 use crate::common::{assert_gone, live, repo};
-use crate::{CLUSTER_WIDE, dist_dir, version};
+use crate::{CLUSTER_WIDE, dist_dir, scratch_dir, version};
 
 /// The `h1:` hash Terraform locks for a provider package: base64 of the SHA-256 of one line
 /// `<sha256 hex>  <name>` per file of the zip, sorted by name (Go's dirhash "Hash1").
 fn h1_of_zip(zip: &Path) -> String {
-    let unpacked = tempfile_dir("aiservice-dist-h1");
+    let unpacked = scratch_dir("h1");
     let out = Command::new("unzip")
         .args(["-q", "-o"])
         .arg(zip)
@@ -48,13 +48,6 @@ fn h1_of_zip(zip: &Path) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn tempfile_dir(prefix: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 async fn installs_from_the_mirror(cli: Cli, registry: &str) {
