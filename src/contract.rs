@@ -161,6 +161,14 @@ impl Session {
         Ok(Session(Arc::new(config.connect().await?)))
     }
 
+    /// Makes the CRDs of the package the provider serves known, so its kinds are validated
+    /// against them where the cluster has none of its own.
+    pub fn add_package(&self, package: &crate::resources::crd_package::CrdPackage) {
+        for crd in &package.crds {
+            self.0.crds.package(crd);
+        }
+    }
+
     /// The context of one operation.
     pub fn context(
         &self,

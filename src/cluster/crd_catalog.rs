@@ -10,11 +10,14 @@ use super::{KubeError, KubeLayer, lock};
 type GroupKind = (String, String);
 
 /// The CRDs custom resources are validated against: the ones checked earlier in this
-/// deployment (planned, so a preview of CRD + CR works on an empty cluster) and the live ones.
+/// deployment (planned, so a preview of CRD + CR works on an empty cluster), the live ones,
+/// and last those of the CRD package the provider serves (typed SDKs made from CRD files),
+/// so its kinds are validated even when the cluster lacks their CRDs or cannot be reached.
 #[derive(Default)]
 pub struct CrdCatalog {
     planned: Mutex<HashMap<GroupKind, Arc<serde_json::Value>>>,
     live: Mutex<Option<HashMap<GroupKind, Arc<serde_json::Value>>>>,
+    packaged: Mutex<HashMap<GroupKind, Arc<serde_json::Value>>>,
 }
 
 /// Where a CRD definition came from.
@@ -22,6 +25,7 @@ pub struct CrdCatalog {
 pub enum CrdSource {
     Planned,
     Live,
+    Packaged,
 }
 
 /// What the catalog knows about a group and kind.
@@ -44,6 +48,13 @@ impl CrdCatalog {
         }
     }
 
+    /// Records a CRD of the package the provider serves.
+    pub fn package(&self, crd: &serde_json::Value) {
+        if let Some(key) = group_kind(crd) {
+            lock(&self.packaged).insert(key, Arc::new(crd.clone()));
+        }
+    }
+
     /// The CRD this deployment plans for `group`/`kind`.
     pub fn planned(&self, group: &str, kind: &str) -> Option<Arc<serde_json::Value>> {
         lock(&self.planned)
@@ -51,10 +62,15 @@ impl CrdCatalog {
             .cloned()
     }
 
-    /// What is known without the cluster: the planned CRD, or the other kinds of its group.
+    /// What is known without the cluster: the planned or packaged CRD, or the other kinds of
+    /// its group.
     fn planned_lookup(&self, group: &str, kind: &str) -> CrdLookup {
         if let Some(crd) = self.planned(group, kind) {
             return CrdLookup::Found(crd, CrdSource::Planned);
+        }
+        let key = (group.to_string(), kind.to_string());
+        if let Some(crd) = lock(&self.packaged).get(&key) {
+            return CrdLookup::Found(crd.clone(), CrdSource::Packaged);
         }
         let kinds = self.kinds_of(group);
         if kinds.is_empty() {
@@ -64,7 +80,7 @@ impl CrdCatalog {
         }
     }
 
-    /// The kinds the planned and live CRDs of `group` define, sorted.
+    /// The kinds the planned, live and packaged CRDs of `group` define, sorted.
     fn kinds_of(&self, group: &str) -> Vec<String> {
         let of_group = |keys: &HashMap<GroupKind, Arc<serde_json::Value>>| -> Vec<String> {
             keys.keys()
@@ -74,6 +90,7 @@ impl CrdCatalog {
         };
         let mut kinds = of_group(&lock(&self.planned));
         kinds.extend(lock(&self.live).as_ref().map(of_group).unwrap_or_default());
+        kinds.extend(of_group(&lock(&self.packaged)));
         kinds.sort();
         kinds.dedup();
         kinds
@@ -81,9 +98,9 @@ impl CrdCatalog {
 }
 
 impl KubeLayer {
-    /// The CRD defining `group`/`kind`: planned in this deployment first, else live; on a
-    /// miss, the kinds the group's CRDs define. Without a cluster to ask (render mode, or one
-    /// found out of reach), what the deployment plans.
+    /// The CRD defining `group`/`kind`: planned in this deployment first, else live, else
+    /// packaged; on a miss, the kinds the group's CRDs define. Without a cluster to ask
+    /// (render mode, or one found out of reach), what the deployment plans or the package has.
     pub async fn find_crd(&self, group: &str, kind: &str) -> Result<CrdLookup, KubeError> {
         let key = (group.to_string(), kind.to_string());
         if let Some(crd) = lock(&self.crds.planned).get(&key) {

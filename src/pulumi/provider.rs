@@ -1,7 +1,7 @@
 //! The `pulumirpc.ResourceProvider` service: decodes requests, calls the protocol-neutral
 //! resources and encodes their answers. No resource logic lives here.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -10,6 +10,8 @@ use tonic::{Request, Response, Status};
 use crate::contract::{self, ChangeKind, Context, Resource, Session, SessionSlot, State};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
+use crate::resources::crd_package::CrdPackage;
+use crate::resources::packaged_kind::ServedPackage;
 use crate::value::{Object, PropertyPath, Value};
 use crate::{resources, schema};
 
@@ -21,6 +23,9 @@ pub struct Provider {
     engine: EngineLog,
     session: SessionSlot,
     cancel: CancellationToken,
+    /// The CRD package this provider serves once parameterized (`pulumi package add`, or a
+    /// program using the SDK that made): one for the provider's lifetime.
+    package: OnceLock<ServedPackage>,
 }
 
 impl Provider {
@@ -29,7 +34,30 @@ impl Provider {
             engine,
             session: SessionSlot::default(),
             cancel: CancellationToken::new(),
+            package: OnceLock::new(),
         }
+    }
+
+    /// The resource of a type token: the CRD package's if parameterized, else ours.
+    fn find(&self, type_token: &str, urn: &str) -> Result<&'static dyn Resource, Status> {
+        let token = if type_token.is_empty() {
+            type_from_urn(urn)
+        } else {
+            type_token
+        };
+        self.package
+            .get()
+            .and_then(|served| served.find(token))
+            .or_else(|| resources::find(token))
+            .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {token:?}")))
+    }
+
+    /// The package whose configuration the engine sends: the CRD package's name once
+    /// parameterized (`<package>:kubeconfig`), else ours.
+    fn package_name(&self) -> &str {
+        self.package
+            .get()
+            .map_or(schema::PACKAGE, |served| served.package.name.as_str())
     }
 
     fn context(&self, urn: &str, timeout_seconds: f64) -> Result<Context, Status> {
@@ -46,16 +74,6 @@ impl Provider {
     }
 }
 
-fn find(type_token: &str, urn: &str) -> Result<&'static dyn Resource, Status> {
-    let token = if type_token.is_empty() {
-        type_from_urn(urn)
-    } else {
-        type_token
-    };
-    resources::find(token)
-        .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {token:?}")))
-}
-
 /// `urn:pulumi:stack::project::parent$type::name` → `type`.
 fn type_from_urn(urn: &str) -> &str {
     let qualified = urn.split("::").nth(2).unwrap_or_default();
@@ -63,12 +81,13 @@ fn type_from_urn(urn: &str) -> &str {
 }
 
 /// Settings from the engine's typed arguments, falling back to its older string variables
-/// (`aiservice:config:<key>`).
+/// (`<package>:config:<key>`).
 fn settings(
+    package: &str,
     args: &Object,
     variables: &std::collections::HashMap<String, String>,
 ) -> Result<ProviderConfig, contract::CheckFailure> {
-    let variable = |key: &str| variables.get(&format!("aiservice:config:{key}")).cloned();
+    let variable = |key: &str| variables.get(&format!("{package}:config:{key}")).cloned();
     ProviderConfig::from_args(args, &variable, super::DEFAULT_FIELD_MANAGER)
 }
 
@@ -128,12 +147,64 @@ impl ResourceProvider for Provider {
         }))
     }
 
+    /// Our schema, or once parameterized the CRD package's.
     async fn get_schema(
         &self,
-        _: Request<rpc::GetSchemaRequest>,
+        request: Request<rpc::GetSchemaRequest>,
     ) -> Result<Response<rpc::GetSchemaResponse>, Status> {
-        Ok(Response::new(rpc::GetSchemaResponse {
-            schema: schema::schema_json(),
+        let req = request.into_inner();
+        let name = req.subpackage_name.as_str();
+        let schema = match self.package.get() {
+            None if name.is_empty() || name == schema::PACKAGE => schema::schema_json(),
+            Some(served) if name.is_empty() || name == served.package.name => {
+                schema::crd_package::schema_json(&served.package)
+            }
+            _ => {
+                return Err(Status::not_found(format!(
+                    "no package {name:?} here: parameterize the provider with its CRDs first"
+                )));
+            }
+        };
+        Ok(Response::new(rpc::GetSchemaResponse { schema }))
+    }
+
+    /// Makes this provider serve a CRD package: from the arguments of `pulumi package add
+    /// aiservice <args>` (CRD files read relative to the working directory), or from the
+    /// value the package's SDK carries when a program runs.
+    async fn parameterize(
+        &self,
+        request: Request<rpc::ParameterizeRequest>,
+    ) -> Result<Response<rpc::ParameterizeResponse>, Status> {
+        use rpc::parameterize_request::Parameters;
+        let package = match request.into_inner().parameters {
+            Some(Parameters::Args(args)) => {
+                let base = std::env::current_dir().unwrap_or_default();
+                CrdPackage::from_args(&args.args, &base)
+            }
+            Some(Parameters::Value(value)) => {
+                CrdPackage::from_parameter(&value.name, &value.version, &value.value)
+            }
+            None => Err(format!(
+                "no parameters; usage: pulumi package add aiservice {}",
+                resources::crd_package::USAGE
+            )),
+        }
+        .map_err(|e| Status::invalid_argument(format!("aiservice: {e}")))?;
+        let served = self
+            .package
+            .get_or_init(|| ServedPackage::new(package.clone()));
+        if served.package != package {
+            return Err(Status::failed_precondition(format!(
+                "this provider already serves the package {:?}",
+                served.package.name
+            )));
+        }
+        if let Some(session) = self.session.current() {
+            session.add_package(&served.package);
+        }
+        Ok(Response::new(rpc::ParameterizeResponse {
+            name: served.package.name.clone(),
+            version: served.package.version.clone(),
         }))
     }
 
@@ -143,7 +214,7 @@ impl ResourceProvider for Provider {
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
         let news = decode(req.news.as_ref())?;
-        let found = settings(&news, &Default::default()).err();
+        let found = settings(self.package_name(), &news, &Default::default()).err();
         Ok(Response::new(rpc::CheckResponse {
             inputs: req.news,
             failures: failures(found.into_iter().collect()),
@@ -179,11 +250,15 @@ impl ResourceProvider for Provider {
     ) -> Result<Response<rpc::ConfigureResponse>, Status> {
         let req = request.into_inner();
         let args = decode(req.args.as_ref())?;
-        let settings = settings(&args, &req.variables)
-            .map_err(|f| Status::invalid_argument(format!("aiservice:{}: {}", f.path, f.reason)))?;
+        let package = self.package_name();
+        let settings = settings(package, &args, &req.variables)
+            .map_err(|f| Status::invalid_argument(format!("{package}:{}: {}", f.path, f.reason)))?;
         let session = Session::open(&settings)
             .await
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if let Some(served) = self.package.get() {
+            session.add_package(&served.package);
+        }
         self.session.set(session);
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
@@ -199,7 +274,7 @@ impl ResourceProvider for Provider {
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
-        let resource = find(&req.r#type, &req.urn)?;
+        let resource = self.find(&req.r#type, &req.urn)?;
         let ctx = self.context(&req.urn, 0.0)?;
         let olds = decode(req.olds.as_ref())?;
         let news = match req.news.as_ref().map(decode_struct).transpose() {
@@ -247,7 +322,7 @@ impl ResourceProvider for Provider {
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
         let req = request.into_inner();
-        let resource = find(&req.r#type, &req.urn)?;
+        let resource = self.find(&req.r#type, &req.urn)?;
         let old = State {
             id: req.id.clone(),
             outputs: decode(req.olds.as_ref())?,
@@ -315,7 +390,7 @@ impl ResourceProvider for Provider {
         request: Request<rpc::CreateRequest>,
     ) -> Result<Response<rpc::CreateResponse>, Status> {
         let req = request.into_inner();
-        let resource = find(&req.r#type, &req.urn)?;
+        let resource = self.find(&req.r#type, &req.urn)?;
         let ctx = self.context(&req.urn, req.timeout)?;
         let inputs = decode(req.properties.as_ref())?;
         let state = resource
@@ -333,7 +408,7 @@ impl ResourceProvider for Provider {
         request: Request<rpc::ReadRequest>,
     ) -> Result<Response<rpc::ReadResponse>, Status> {
         let req = request.into_inner();
-        let resource = find(&req.r#type, &req.urn)?;
+        let resource = self.find(&req.r#type, &req.urn)?;
         let ctx = self.context(&req.urn, req.timeout)?;
         let inputs = decode(req.inputs.as_ref())?;
         // An import may come with only the outputs (or nothing) recorded.
@@ -361,7 +436,7 @@ impl ResourceProvider for Provider {
         request: Request<rpc::UpdateRequest>,
     ) -> Result<Response<rpc::UpdateResponse>, Status> {
         let req = request.into_inner();
-        let resource = find(&req.r#type, &req.urn)?;
+        let resource = self.find(&req.r#type, &req.urn)?;
         let ctx = self.context(&req.urn, req.timeout)?;
         let old = State {
             id: req.id,
@@ -379,7 +454,7 @@ impl ResourceProvider for Provider {
 
     async fn delete(&self, request: Request<rpc::DeleteRequest>) -> Result<Response<()>, Status> {
         let req = request.into_inner();
-        let resource = find(&req.r#type, &req.urn)?;
+        let resource = self.find(&req.r#type, &req.urn)?;
         let ctx = self.context(&req.urn, req.timeout)?;
         let old = State {
             id: req.id,

@@ -9,13 +9,15 @@
 //! first, then namespaces, then everything else, each stage depending on the ones before,
 //! so a custom resource is checked against the CRD of the same files and created after it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::description::{ComponentDescription, properties_of};
 use crate::value::{Object, Value};
+
+use super::manifests::{documents, yaml_files};
 
 pub const TOKEN: &str = "aiservice:yaml:ConfigGroup";
 
@@ -108,38 +110,6 @@ pub fn children(args: &ConfigGroupArgs, name: &str, base: &Path) -> Result<Vec<C
     // Stable within a stage: the objects keep the order they were written in.
     children.sort_by_key(|c| c.stage);
     Ok(children)
-}
-
-/// A file itself, or the YAML files of a directory in name order.
-fn yaml_files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(path)
-        .map_err(|e| format!("cannot read the directory {}: {e}", path.display()))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-/// The non-empty documents of a YAML text; the items of a `kind: List` each count as one.
-fn documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
-    let mut found = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value =
-            serde_json::Value::deserialize(document).map_err(|e| format!("not YAML: {e}"))?;
-        match value {
-            serde_json::Value::Null => {}
-            list if list["kind"] == "List" && list["items"].is_array() => {
-                found.extend(list["items"].as_array().into_iter().flatten().cloned());
-            }
-            object => found.push(object),
-        }
-    }
-    Ok(found)
 }
 
 fn child(prefix: &str, document: serde_json::Value) -> Result<Child, String> {

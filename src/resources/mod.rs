@@ -3,15 +3,18 @@
 
 pub mod config_group;
 pub(crate) mod crd;
+pub mod crd_package;
 mod custom_resource;
 mod diff;
 pub mod import_id;
 mod lookup;
+mod manifests;
 mod naming;
 mod object;
 pub mod openapi;
 mod operator;
 mod ownership;
+pub mod packaged_kind;
 mod ratchet;
 mod typed;
 
@@ -62,6 +65,11 @@ pub fn all() -> &'static [Registered] {
 /// compose resources in HCL).
 pub fn components() -> Vec<crate::description::ComponentDescription> {
     vec![config_group::describe()]
+}
+
+/// Any custom resource: what a CRD package's resources are, with their type fixed.
+fn custom_resource() -> &'static dyn Resource {
+    &CUSTOM_RESOURCE
 }
 
 /// The resource with this Pulumi type token.

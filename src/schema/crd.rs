@@ -110,6 +110,19 @@ fn reflow_all(value: &mut Value) {
     }
 }
 
+/// Whether every field of an object node can be an SDK property. A field name that is no
+/// identifier (`app.kubernetes.io/name`, `x-y`) makes the object a free-form map, still
+/// validated by Check against the CRD.
+fn has_program_names(node: &Value) -> bool {
+    let identifier = |name: &str| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    node.get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|fields| fields.keys().all(|name| identifier(name)))
+}
+
 /// A node's content without what the field using it adds.
 fn fingerprint(node: &Value) -> Value {
     let mut node = node.clone();
@@ -141,6 +154,7 @@ pub fn add_types(types: &mut Types) -> Vec<KindTypes> {
         types,
         named: named_types(),
         by_content: Vec::new(),
+        module: format!("{}:index", types::PACKAGE),
     };
     api::crds()
         .iter()
@@ -161,6 +175,29 @@ struct Walker<'a> {
     named: Vec<Named>,
     /// Path-named types by content, so identical unnamed nodes share one type.
     by_content: Vec<(Value, String)>,
+    /// Where path-named types go: `aiservice:index`, or `<package>:<module>` in a CRD package.
+    module: String,
+}
+
+/// The types of the custom resources of one module of a CRD package (`<package>:<group>/<version>`),
+/// named by their paths: identical nodes of the module's kinds share one type.
+pub struct ModuleTypes<'a>(Walker<'a>);
+
+impl<'a> ModuleTypes<'a> {
+    pub fn new(types: &'a mut Types, module: String) -> Self {
+        Self(Walker {
+            types,
+            named: Vec::new(),
+            by_content: Vec::new(),
+            module,
+        })
+    }
+
+    /// The property spec of the top-level field `field` of `kind` (schema `node`): its type,
+    /// named `<Kind><Field>` if it is an object, and its description.
+    pub fn field(&mut self, kind: &str, field: &str, node: &Value) -> Value {
+        self.0.property(kind, field, node)
+    }
 }
 
 impl Walker<'_> {
@@ -175,13 +212,12 @@ impl Walker<'_> {
     /// The Pulumi type of a node; `path_name` names it if no Rust type matches.
     fn resolve(&mut self, node: &Value, path_name: &str) -> Value {
         let named = self.named_index(node);
-        if let Some(values) = node.get("enum").and_then(Value::as_array) {
-            return match named {
-                Some(index) => self.enum_type(index, values),
-                None => json!({"type": "string"}),
-            };
+        if let Some(values) = node.get("enum").and_then(Value::as_array)
+            && let Some(index) = named
+        {
+            return self.enum_type(index, values);
         }
-        if types::is_object_type(node) {
+        if types::is_object_type(node) && has_program_names(node) {
             let token = self.object_token(node, named, path_name);
             return types::type_ref(&token);
         }
@@ -205,12 +241,16 @@ impl Walker<'_> {
             None => match self.by_content.iter().find(|(p, _)| *p == print) {
                 Some((_, name)) => (name.clone(), None),
                 None => {
-                    self.by_content.push((print, path_name.to_string()));
-                    (path_name.to_string(), None)
+                    let name = self.unused_name(path_name);
+                    self.by_content.push((print, name.clone()));
+                    (name, None)
                 }
             },
         };
-        let token = types::token_for(&name);
+        let token = match named {
+            Some(_) => types::token_for(&name),
+            None => format!("{}:{name}", self.module),
+        };
         if !self.types.contains(&token) {
             let description = description
                 .or_else(|| types::description(node))
@@ -219,6 +259,19 @@ impl Walker<'_> {
             self.types.insert(token.clone(), spec);
         }
         token
+    }
+
+    /// `path_name`, or with a number if a node of other content took it (`FooBar` can be
+    /// `Foo.bar` and `FooB.ar`).
+    fn unused_name(&self, path_name: &str) -> String {
+        let taken = |name: &str| self.by_content.iter().any(|(_, n)| n == name);
+        (1..)
+            .map(|n| match n {
+                1 => path_name.to_string(),
+                n => format!("{path_name}{n}"),
+            })
+            .find(|name| !taken(name))
+            .unwrap_or_default()
     }
 
     fn object_type(&mut self, node: &Value, name: &str, description: String) -> Value {

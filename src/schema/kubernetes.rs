@@ -6,6 +6,7 @@
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
@@ -30,19 +31,35 @@ pub fn add_types(types: &mut Types) {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     generator.subschema_for::<CustomResourceDefinitionSpec>();
     generator.subschema_for::<ObjectMeta>();
+    add_definitions(types, types::PACKAGE, generator);
+}
+
+/// Adds `ObjectMeta` and the types it references to the types of `package` (a CRD package).
+pub fn add_object_meta(types: &mut Types, package: &str) {
+    let mut generator = SchemaSettings::draft2020_12().into_generator();
+    generator.subschema_for::<ObjectMeta>();
+    add_definitions(types, package, generator);
+}
+
+fn add_definitions(types: &mut Types, package: &str, mut generator: SchemaGenerator) {
     let definitions = generator.take_definitions(true);
     for (name, definition) in &definitions {
         if types::is_object_type(definition) {
             types.insert(
-                types::token_for(name),
-                object_type(name, definition, &definitions),
+                types::token_in(package, name),
+                object_type(package, name, definition, &definitions),
             );
         }
     }
 }
 
 /// The Pulumi object type of one definition.
-fn object_type(name: &str, definition: &Value, definitions: &Map<String, Value>) -> Value {
+fn object_type(
+    package: &str,
+    name: &str,
+    definition: &Value,
+    definitions: &Map<String, Value>,
+) -> Value {
     let owner = name.rsplit('.').next().unwrap_or(name);
     let properties = definition
         .get("properties")
@@ -51,7 +68,7 @@ fn object_type(name: &str, definition: &Value, definitions: &Map<String, Value>)
             properties
                 .iter()
                 .map(|(property, node)| {
-                    let spec = property_type(owner, property, node, definitions);
+                    let spec = property_type(package, owner, property, node, definitions);
                     (crd::program_property_name(property), spec)
                 })
                 .collect()
@@ -64,6 +81,7 @@ fn object_type(name: &str, definition: &Value, definitions: &Map<String, Value>)
 
 /// A property of a Kubernetes type: its type and description.
 fn property_type(
+    package: &str,
     owner: &str,
     property: &str,
     node: &Value,
@@ -73,7 +91,7 @@ fn property_type(
     let description = types::description(node)
         .or_else(|| referenced(node, definitions).and_then(|(_, def)| types::description(def)))
         .unwrap_or_else(|| types::fallback_description(owner, property));
-    types::with_description(resolve(node, definitions), description)
+    types::with_description(resolve(package, node, definitions), description)
 }
 
 /// The definition a `$ref` node points to.
@@ -86,13 +104,14 @@ fn referenced<'a>(
 }
 
 /// The Pulumi type of a schema node: a reference to a named object type, or its shape.
-fn resolve(node: &Value, definitions: &Map<String, Value>) -> Value {
+fn resolve(package: &str, node: &Value, definitions: &Map<String, Value>) -> Value {
+    let mut nested = |n: &Value| resolve(package, n, definitions);
     match referenced(node, definitions) {
         Some((name, definition)) if types::is_object_type(definition) => {
-            types::type_ref(&types::token_for(name))
+            types::type_ref(&types::token_in(package, name))
         }
         // A named scalar (Time, Quantity, IntOrString) or shapeless type (JSON, FieldsV1).
-        Some((_, definition)) => types::shape(definition, &mut |n| resolve(n, definitions)),
-        None => types::shape(node, &mut |n| resolve(n, definitions)),
+        Some((_, definition)) => types::shape(definition, &mut nested),
+        None => types::shape(node, &mut nested),
     }
 }

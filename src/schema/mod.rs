@@ -3,8 +3,11 @@
 //! `make schema` regenerates it and a test fails when it is stale.
 
 mod crd;
+pub mod crd_package;
 mod kubernetes;
 mod types;
+
+pub use types::PACKAGE;
 
 use serde_json::{Map, Value, json};
 
@@ -104,7 +107,7 @@ fn languages() -> Value {
 }
 
 /// The configuration variables, from [`crate::provider_config::ProviderConfig`].
-fn config_properties() -> Value {
+pub(super) fn config_properties() -> Value {
     property_specs(&crate::provider_config::keys())
 }
 

@@ -51,12 +51,17 @@ pub fn type_ref(token: &str) -> Value {
 /// the SDKs place it where pulumi-kubernetes users look for it (`meta.v1.ObjectMetaArgs`).
 /// Our own Rust types have plain names and live in the `index` module.
 pub fn token_for(definition: &str) -> String {
+    token_in(PACKAGE, definition)
+}
+
+/// [`token_for`] in another package: a CRD package carries its own copy of `ObjectMeta`.
+pub fn token_in(package: &str, definition: &str) -> String {
     let parts: Vec<&str> = definition.split('.').collect();
     match parts.as_slice() {
         [.., group, version, name] if parts.len() > 3 => {
-            format!("{PACKAGE}:{group}/{version}:{name}")
+            format!("{package}:{group}/{version}:{name}")
         }
-        _ => format!("{PACKAGE}:index:{}", definition.replace('.', "")),
+        _ => format!("{package}:index:{}", definition.replace('.', "")),
     }
 }
 

@@ -1,12 +1,12 @@
 // pulumi-language-codegen: the SDK generation half of Pulumi's language plugins, for
-// `pulumi package gen-sdk` in the test environment.
+// `pulumi package gen-sdk` and `pulumi package add` in the test environment.
 //
 // The real `pulumi-language-python`/`-nodejs`/`-go` plugins are Go programs whose modules the
 // test environment cannot fetch, and the hosts in this directory (Python's LanguageServer, the
-// Node.js host) run programs but do not implement GeneratePackage. This plugin serves only
-// GeneratePackage, exactly as the real plugins do: bind the schema with Pulumi's binder, then
+// Node.js host) run programs but do not implement GeneratePackage. This plugin serves
+// GeneratePackage exactly as the real plugins do: bind the schema with Pulumi's binder, then
 // call Pulumi's own code generator for the language (pkg/v3/codegen/<language>, the same
-// version as the CLI). The language is the suffix of the name it is started as, so
+// version as the CLI); and Link as far as the project's files go (see Link). The language is the suffix of the name it is started as, so
 // `pulumi-language-python` may be a symlink to it in a directory put first on PATH only for
 // SDK generation.
 package main
@@ -80,6 +80,93 @@ func (h *host) GeneratePackage(
 		}
 	}
 	return &pulumirpc.GeneratePackageResponse{}, nil
+}
+
+// Link does to the project's files what the real plugins' Link does, so `pulumi package add`
+// leaves the program as a user finds it: Python lists the SDK's directory in
+// requirements.txt, Node.js adds it to package.json's dependencies as `file:<directory>`.
+func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	root := req.Info.GetRootDirectory()
+	var instructions []string
+	for _, dependency := range req.Packages {
+		path := dependency.Path
+		if filepath.IsAbs(path) {
+			relative, err := filepath.Rel(root, path)
+			if err != nil {
+				return nil, err
+			}
+			path = relative
+		}
+		switch h.language {
+		case "python":
+			if err := appendLine(filepath.Join(root, "requirements.txt"), path); err != nil {
+				return nil, err
+			}
+			module := "pulumi_" + strings.ReplaceAll(dependency.Package.GetName(), "-", "_")
+			instructions = append(instructions, "import "+module)
+		case "nodejs":
+			name, err := addNodeDependency(root, path)
+			if err != nil {
+				return nil, err
+			}
+			instructions = append(instructions, fmt.Sprintf("import * as %s from %q;", dependency.Package.GetName(), name))
+		default:
+			return nil, fmt.Errorf("linking is not provided for %q", h.language)
+		}
+	}
+	return &pulumirpc.LinkResponse{ImportInstructions: strings.Join(instructions, "\n")}, nil
+}
+
+// InstallDependencies has nothing to do: the test environment installs a program's
+// dependencies itself, offline, from its caches (tests/env/harness).
+func (h *host) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, stream pulumirpc.LanguageRuntime_InstallDependenciesServer,
+) error {
+	return nil
+}
+
+func appendLine(file, line string) error {
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintln(f, line)
+	return err
+}
+
+// addNodeDependency records the package in directory (relative to root) as a dependency of
+// root's package.json and returns the package's name.
+func addNodeDependency(root, directory string) (string, error) {
+	var sdk struct {
+		Name string `json:"name"`
+	}
+	data, err := os.ReadFile(filepath.Join(root, directory, "package.json"))
+	if err != nil {
+		return "", err
+	}
+	if err := json.Unmarshal(data, &sdk); err != nil {
+		return "", err
+	}
+	project := map[string]any{}
+	data, err = os.ReadFile(filepath.Join(root, "package.json"))
+	if err != nil {
+		return "", err
+	}
+	if err := json.Unmarshal(data, &project); err != nil {
+		return "", err
+	}
+	dependencies, _ := project["dependencies"].(map[string]any)
+	if dependencies == nil {
+		dependencies = map[string]any{}
+	}
+	dependencies[sdk.Name] = "file:" + directory
+	project["dependencies"] = dependencies
+	data, err = json.MarshalIndent(project, "", "    ")
+	if err != nil {
+		return "", err
+	}
+	return sdk.Name, os.WriteFile(filepath.Join(root, "package.json"), append(data, '\n'), 0o644)
 }
 
 func (h *host) generate(

@@ -139,6 +139,16 @@ impl ResourceProvider for NullProvider {
         ))
     }
 
+    /// The benchmarks' programs use no CRD package.
+    async fn parameterize(
+        &self,
+        _: Request<rpc::ParameterizeRequest>,
+    ) -> Answer<rpc::ParameterizeResponse> {
+        Err(tonic::Status::unimplemented(
+            "the null provider serves no CRD packages",
+        ))
+    }
+
     async fn update(&self, request: Request<rpc::UpdateRequest>) -> Answer<rpc::UpdateResponse> {
         Ok(Response::new(rpc::UpdateResponse {
             properties: request.into_inner().news,
