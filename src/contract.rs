@@ -169,6 +169,14 @@ impl Session {
         }
     }
 
+    /// The cluster's CRDs of `groups` (`pulumi package add aiservice --group <group>`).
+    pub async fn crds_of_groups(
+        &self,
+        groups: &[String],
+    ) -> Result<Vec<serde_json::Value>, ResourceError> {
+        Ok(self.0.crds_of_groups(groups).await?)
+    }
+
     /// The context of one operation.
     pub fn context(
         &self,

@@ -17,25 +17,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use aiservice_testenv::{Cli, PulumiOutput, PulumiStack, TerraformConfig, TerraformOutput};
-use common::{assert_pulumi_fails_saying, our_bins, repo, step_ops, steps};
-
-/// Where the provider would find the cluster: nothing listens on port 1.
-const UNREACHABLE: &str = "https://127.0.0.1:1";
-
-/// A kubeconfig of a cluster that cannot be reached, in a directory of the test's own.
-fn unreachable_kubeconfig(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("aiservice-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("kubeconfig");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: {UNREACHABLE}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: nobody\ncurrent-context: gone\nusers:\n- name: nobody\n  user:\n    token: not-a-secret\n"
-        ),
-    )
-    .unwrap();
-    path
-}
+use common::{
+    UNREACHABLE, assert_pulumi_fails_saying, our_bins, repo, step_ops, steps,
+    unreachable_kubeconfig,
+};
 
 /// What the command printed, each run of whitespace as one space (the CLIs wrap long lines).
 fn said(text: &str) -> String {

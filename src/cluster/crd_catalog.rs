@@ -145,6 +145,25 @@ impl KubeLayer {
     }
 }
 
+impl KubeLayer {
+    /// The cluster's CRDs of `groups`, for a CRD package made from a live cluster.
+    pub async fn crds_of_groups(
+        &self,
+        groups: &[String],
+    ) -> Result<Vec<serde_json::Value>, KubeError> {
+        let list = Api::<CustomResourceDefinition>::all(self.client()?.clone())
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| KubeError::from_kube("CustomResourceDefinitions", e))?;
+        Ok(list
+            .items
+            .iter()
+            .filter(|crd| groups.contains(&crd.spec.group))
+            .filter_map(|crd| serde_json::to_value(crd).ok())
+            .collect())
+    }
+}
+
 fn group_kind(crd: &serde_json::Value) -> Option<GroupKind> {
     let spec = &crd["spec"];
     Some((

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use crate::contract::{self, ChangeKind, Context, Resource, Session, SessionSlot, State};
 use crate::proto::pulumirpc::{self as rpc, resource_provider_server::ResourceProvider};
 use crate::provider_config::{self, ProviderConfig};
-use crate::resources::crd_package::CrdPackage;
+use crate::resources::crd_package::{CrdPackage, PackageArgs};
 use crate::resources::packaged_kind::ServedPackage;
 use crate::value::{Object, PropertyPath, Value};
 use crate::{resources, schema};
@@ -50,6 +50,29 @@ impl Provider {
             .and_then(|served| served.find(token))
             .or_else(|| resources::find(token))
             .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {token:?}")))
+    }
+
+    /// The package `pulumi package add aiservice <args>` asks for. CRD files are read relative
+    /// to the working directory (the CLI's); `--group` reads the CRDs of the cluster that
+    /// $KUBECONFIG names (the engine configures no provider for `package add`).
+    async fn package_from_args(&self, args: &[String]) -> Result<CrdPackage, String> {
+        let args = PackageArgs::parse(args)?;
+        let mut live = Vec::new();
+        if !args.groups.is_empty() {
+            let session = match self.session.current() {
+                Some(session) => session,
+                None => {
+                    let settings = settings(schema::PACKAGE, &Object::new(), &Default::default())
+                        .map_err(|f| f.to_string())?;
+                    Session::open(&settings).await.map_err(|e| e.to_string())?
+                }
+            };
+            live = session
+                .crds_of_groups(&args.groups)
+                .await
+                .map_err(|e| format!("reading the cluster's CRDs: {e}"))?;
+        }
+        args.package(&std::env::current_dir().unwrap_or_default(), live)
     }
 
     /// The package whose configuration the engine sends: the CRD package's name once
@@ -177,10 +200,7 @@ impl ResourceProvider for Provider {
     ) -> Result<Response<rpc::ParameterizeResponse>, Status> {
         use rpc::parameterize_request::Parameters;
         let package = match request.into_inner().parameters {
-            Some(Parameters::Args(args)) => {
-                let base = std::env::current_dir().unwrap_or_default();
-                CrdPackage::from_args(&args.args, &base)
-            }
+            Some(Parameters::Args(args)) => self.package_from_args(&args.args).await,
             Some(Parameters::Value(value)) => {
                 CrdPackage::from_parameter(&value.name, &value.version, &value.value)
             }

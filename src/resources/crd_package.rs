@@ -1,6 +1,6 @@
-//! A package of CRDs: the custom resource kinds of CRD files, typed. Pulumi parameterization
-//! makes one: `pulumi package add aiservice crds.yaml` asks the provider to parameterize
-//! itself with the files ([`CrdPackage::from_args`]), takes the package's schema
+//! A package of CRDs: the custom resource kinds of CRD files (or of a cluster's CRDs of some
+//! API groups), typed. Pulumi parameterization makes one: `pulumi package add aiservice
+//! crds.yaml` asks the provider to parameterize itself with the files ([`PackageArgs`]), takes the package's schema
 //! (`schema::crd_package`) and generates an SDK whose resources are the CRDs' kinds, one per
 //! served version. The SDK carries the CRDs ([`CrdPackage::parameter`]) and hands them back
 //! when a program runs ([`CrdPackage::from_parameter`]), so the provider serves those kinds
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::manifests::{documents, yaml_files};
 
 /// How `pulumi package add aiservice ...` is used, for messages.
-pub const USAGE: &str = "[--name <package>] [--version <semver>] <CRD file or directory>...";
+pub const USAGE: &str = "[--name <package>] [--version <semver>] [--group <API group of the cluster's CRDs>]... [<CRD file or directory>]...";
 
 /// CRDs typed as one package.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,13 +42,20 @@ pub struct PackagedKind {
     pub deprecation: Option<String>,
 }
 
-impl CrdPackage {
-    /// The package `pulumi package add aiservice <args>` asks for: CRD files and directories
-    /// (relative to `base`), with an optional name and version.
-    pub fn from_args(args: &[String], base: &Path) -> Result<Self, String> {
-        let mut name = None;
-        let mut version = None;
-        let mut paths = Vec::new();
+/// What `pulumi package add aiservice <args>` asks for.
+#[derive(Debug, Default, PartialEq)]
+pub struct PackageArgs {
+    name: Option<String>,
+    version: Option<String>,
+    /// CRD files and directories.
+    paths: Vec<String>,
+    /// API groups whose CRDs the cluster has (`--group`).
+    pub groups: Vec<String>,
+}
+
+impl PackageArgs {
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut parsed = Self::default();
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = |flag: &str| {
@@ -57,19 +64,26 @@ impl CrdPackage {
                     .ok_or_else(|| format!("{flag} needs a value; usage: {USAGE}"))
             };
             match arg.as_str() {
-                "--name" => name = Some(value("--name")?),
-                "--version" => version = Some(value("--version")?),
+                "--name" => parsed.name = Some(value("--name")?),
+                "--version" => parsed.version = Some(value("--version")?),
+                "--group" => parsed.groups.push(value("--group")?),
                 flag if flag.starts_with("--") => {
                     return Err(format!("unknown option {flag}; usage: {USAGE}"));
                 }
-                path => paths.push(path.to_string()),
+                path => parsed.paths.push(path.to_string()),
             }
         }
-        if paths.is_empty() {
-            return Err(format!("no CRD files given; usage: {USAGE}"));
+        if parsed.paths.is_empty() && parsed.groups.is_empty() {
+            return Err(format!("no CRD files or groups given; usage: {USAGE}"));
         }
+        Ok(parsed)
+    }
+
+    /// The package of the CRDs in the files (relative to `base`) and of `live`, the CRDs of
+    /// [`PackageArgs::groups`] the cluster has.
+    pub fn package(self, base: &Path, live: Vec<Value>) -> Result<CrdPackage, String> {
         let mut crds = Vec::new();
-        for path in &paths {
+        for path in &self.paths {
             for file in yaml_files(&base.join(path))? {
                 let text = std::fs::read_to_string(&file)
                     .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -77,20 +91,36 @@ impl CrdPackage {
                 crds.extend(found.into_iter().filter(is_crd).map(reduced));
             }
         }
-        if crds.is_empty() {
+        if crds.is_empty() && !self.paths.is_empty() {
             return Err(format!(
                 "no CustomResourceDefinition in {} (documents of other kinds are skipped)",
-                paths.join(", ")
+                self.paths.join(", ")
             ));
         }
-        let name = match name {
+        for group in &self.groups {
+            let of_group: Vec<Value> = live
+                .iter()
+                .filter(|crd| crd["spec"]["group"] == group.as_str())
+                .cloned()
+                .map(reduced)
+                .collect();
+            if of_group.is_empty() {
+                return Err(format!(
+                    "the cluster has no CustomResourceDefinition of group {group}"
+                ));
+            }
+            crds.extend(of_group);
+        }
+        let name = match self.name {
             Some(name) => name,
             None => default_name(&crds),
         };
-        let version = version.unwrap_or_else(|| crate::VERSION.to_string());
-        Self::new(name, version, crds)
+        let version = self.version.unwrap_or_else(|| crate::VERSION.to_string());
+        CrdPackage::new(name, version, crds)
     }
+}
 
+impl CrdPackage {
     /// The package an SDK hands back: its name and version, and the CRDs it was made of.
     pub fn from_parameter(name: &str, version: &str, parameter: &[u8]) -> Result<Self, String> {
         let value: Value = serde_json::from_slice(parameter)
@@ -107,10 +137,12 @@ impl CrdPackage {
             && name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !valid_name || name == crate::schema::PACKAGE {
+        // Our own package's name, and its Node.js SDK's (`@aiservice/pulumi`), are taken.
+        let taken = [crate::schema::PACKAGE, "pulumi"];
+        if !valid_name || taken.contains(&name.as_str()) {
             return Err(format!(
-                "package name {name:?}: expected lowercase letters and digits, starting with a letter, other than {:?} (set one with --name)",
-                crate::schema::PACKAGE
+                "package name {name:?}: expected lowercase letters and digits, starting with a letter, other than {} (set one with --name)",
+                taken.map(|t| format!("{t:?}")).join(" and ")
             ));
         }
         let package = Self {
@@ -287,7 +319,7 @@ mod tests {
             std::fs::write(dir.join(name), text).unwrap();
         }
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let found = CrdPackage::from_args(&args, &dir);
+        let found = PackageArgs::parse(&args).and_then(|a| a.package(&dir, Vec::new()));
         std::fs::remove_dir_all(&dir).unwrap();
         found
     }
@@ -401,6 +433,36 @@ mod tests {
     }
 
     #[test]
+    fn groups_take_the_clusters_crds_of_those_groups() {
+        let live = vec![
+            crd("keda.sh", "ScaledObject", json!([served("v1alpha1")])),
+            crd("keda.sh", "ScaledJob", json!([served("v1alpha1")])),
+            crd("other.example.com", "Widget", json!([served("v1")])),
+        ];
+        let args: Vec<String> = ["--group", "keda.sh"].map(String::from).to_vec();
+        let package = PackageArgs::parse(&args)
+            .unwrap()
+            .package(Path::new("/nowhere"), live.clone())
+            .unwrap();
+        let tokens: Vec<String> = package.kinds().into_iter().map(|k| k.token).collect();
+        assert_eq!(
+            tokens,
+            [
+                "keda:keda/v1alpha1:ScaledObject",
+                "keda:keda/v1alpha1:ScaledJob"
+            ]
+        );
+        let absent: Vec<String> = ["--group", "none.example.com"].map(String::from).to_vec();
+        assert_eq!(
+            PackageArgs::parse(&absent)
+                .unwrap()
+                .package(Path::new("/nowhere"), live)
+                .unwrap_err(),
+            "the cluster has no CustomResourceDefinition of group none.example.com"
+        );
+    }
+
+    #[test]
     fn problems_say_what_was_expected() {
         let no_crd =
             yaml(&[json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})]);
@@ -423,7 +485,7 @@ mod tests {
         assert!(
             package(&[], &[])
                 .unwrap_err()
-                .starts_with("no CRD files given")
+                .starts_with("no CRD files or groups given")
         );
         let twice = format!("{one}---\n{one}");
         assert_eq!(

@@ -73,7 +73,9 @@ fn schema(package: &CrdPackage) -> Value {
                 "pyproject": {"enabled": true},
                 "respectSchemaVersion": true,
             },
+            // Our scope, as for our own SDK: `@pulumi/<name>` could shadow one of Pulumi's.
             "nodejs": {
+                "packageName": format!("@aiservice/{}", package.name),
                 "packageDescription": description,
                 "respectSchemaVersion": true,
             },
@@ -127,7 +129,7 @@ fn resource(package: &str, kind: &PackagedKind, module_types: &mut ModuleTypes) 
         .filter(|f| f.as_str().is_some_and(|f| !OBJECT_FIELDS.contains(&f)))
         .collect();
     let mut description = types::description(&kind.schema)
-        .unwrap_or_else(|| format!("A {} ({}).", kind.kind, kind.api_version));
+        .unwrap_or_else(|| format!("The {} custom resource ({}).", kind.kind, kind.api_version));
     let scope = if kind.namespaced {
         "Namespaced: `metadata.namespace` defaults to the provider's namespace."
     } else {
@@ -243,6 +245,136 @@ mod tests {
         // A field name no SDK can spell leaves its object a free-form map.
         assert_eq!(fields["selector"]["$ref"], "pulumi.json#/Any");
         assert!(schema["types"].get("shop:meta/v1:ObjectMeta").is_some());
+    }
+
+    /// Every `$ref` of a schema names a type it has (or Pulumi's Any).
+    fn assert_references_resolve(schema: &Value) {
+        fn walk(node: &Value, types: &Map<String, Value>, dangling: &mut Vec<String>) {
+            match node {
+                Value::Object(map) => {
+                    if let Some(Value::String(reference)) = map.get("$ref")
+                        && reference != "pulumi.json#/Any"
+                    {
+                        let token = reference.trim_start_matches("#/types/");
+                        if !types.contains_key(token) {
+                            dangling.push(reference.clone());
+                        }
+                    }
+                    map.values().for_each(|v| walk(v, types, dangling));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, types, dangling)),
+                _ => {}
+            }
+        }
+        let mut dangling = Vec::new();
+        walk(schema, schema["types"].as_object().unwrap(), &mut dangling);
+        assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+    }
+
+    /// A schema node `depth` objects deep, each level with `width` scalar fields and one
+    /// described at length (real CRDs' descriptions make their files megabytes).
+    fn deep(depth: usize, width: usize) -> Value {
+        let mut properties = Map::new();
+        for i in 0..width {
+            let scalar = ["string", "integer", "boolean", "number"][i % 4];
+            properties.insert(
+                format!("field{i}"),
+                json!({"type": scalar, "description": "A field. ".repeat(40)}),
+            );
+        }
+        properties.insert(
+            "ports".into(),
+            json!({"type": "array", "items": {"x-kubernetes-int-or-string": true}}),
+        );
+        properties.insert(
+            "labels".into(),
+            json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        );
+        if depth > 0 {
+            properties.insert("nested".into(), deep(depth - 1, width));
+            properties.insert(
+                "items".into(),
+                json!({"type": "array", "items": deep(depth - 1, width / 2)}),
+            );
+        }
+        json!({"type": "object", "description": "A level.", "properties": properties})
+    }
+
+    #[test]
+    fn many_kinds_of_a_multi_megabyte_file_are_typed_whole() {
+        let version = |name: &str| {
+            json!({
+                "name": name, "served": true, "storage": name == "v2",
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": deep(5, 8), "status": deep(1, 4),
+                }}},
+            })
+        };
+        let crds: Vec<Value> = (0..24)
+            .map(|i| {
+                json!({
+                    "apiVersion": "apiextensions.k8s.io/v1",
+                    "kind": "CustomResourceDefinition",
+                    "metadata": {"name": format!("kind{i}s.big.example.com")},
+                    "spec": {
+                        "group": "big.example.com",
+                        "scope": "Namespaced",
+                        "names": {"kind": format!("Kind{i}"), "plural": format!("kind{i}s")},
+                        "versions": [version("v1"), version("v2")],
+                    },
+                })
+            })
+            .collect();
+        let text = crds
+            .iter()
+            .map(|c| serde_yaml::to_string(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("---\n");
+        assert!(text.len() > 2_000_000, "the file is {} bytes", text.len());
+        let dir = std::env::temp_dir().join(format!("crd-package-big-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("big.yaml"), &text).unwrap();
+        let args = ["--name", "big", "big.yaml"].map(String::from);
+        let package = crate::resources::crd_package::PackageArgs::parse(&args)
+            .unwrap()
+            .package(&dir, Vec::new());
+        std::fs::remove_dir_all(&dir).unwrap();
+        let package = package.unwrap();
+        let schema = schema(&package);
+        assert_eq!(schema["resources"].as_object().unwrap().len(), 48);
+        let spec = &schema["types"]["big:big/v2:Kind0Spec"]["properties"];
+        assert_eq!(spec["nested"]["$ref"], "#/types/big:big/v2:Kind0SpecNested");
+        assert_eq!(
+            spec["ports"]["items"]["oneOf"],
+            json!([{"type": "integer"}, {"type": "string"}])
+        );
+        // Identical nodes of one module share a type: Kind1's spec is Kind0's.
+        assert_eq!(
+            schema["resources"]["big:big/v1:Kind1"]["inputProperties"]["spec"]["$ref"],
+            "#/types/big:big/v1:Kind0Spec"
+        );
+        assert_references_resolve(&schema);
+    }
+
+    #[test]
+    fn the_example_packages_references_resolve() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-examples/crds");
+        let args = ["--name", "mlplat", "mlplat"].map(String::from);
+        let package = crate::resources::crd_package::PackageArgs::parse(&args)
+            .unwrap()
+            .package(&dir, Vec::new())
+            .unwrap();
+        let schema = schema(&package);
+        assert_eq!(
+            schema["resources"]["mlplat:serving/v1beta1:InferenceEndpoint"]["deprecationMessage"],
+            "serving.mlplat.example.com/v1beta1 InferenceEndpoint is deprecated; use v1"
+        );
+        assert!(
+            schema["resources"]
+                .get("mlplat:serving/v1alpha1:InferenceEndpoint")
+                .is_none()
+        );
+        assert_references_resolve(&schema);
     }
 
     #[test]

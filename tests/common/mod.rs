@@ -27,16 +27,17 @@ pub fn steps(preview_json: &str) -> Vec<Value> {
     parsed["steps"].as_array().cloned().unwrap_or_default()
 }
 
-/// Each step on one of our resources as `<op> <resource name>`, sorted.
+/// Each step on one of our resources (ours or a CRD package's, not the stack's or a
+/// provider's) as `<op> <resource name>`, sorted.
 pub fn step_ops(steps: &[Value]) -> Vec<String> {
     let mut ops: Vec<String> = steps
         .iter()
-        // urn:pulumi:<stack>::<project>::<type>::<name>; ours are the types aiservice:*.
+        // urn:pulumi:<stack>::<project>::<type>::<name>; the engine's types are pulumi:*.
         .filter(|s| {
             s["urn"]
                 .as_str()
                 .and_then(|u| u.split("::").nth(2))
-                .is_some_and(|t| t.starts_with("aiservice:"))
+                .is_some_and(|t| !t.starts_with("pulumi:"))
         })
         .map(|s| {
             let urn = s["urn"].as_str().unwrap_or_default();
@@ -116,4 +117,22 @@ pub fn assert_pulumi_fails_saying(out: &PulumiOutput, words: &[&str]) {
     for word in words {
         assert!(said.contains(word), "expected {word:?} in:\n{}", out.text());
     }
+}
+
+/// Where the provider would find the cluster: nothing listens on port 1.
+pub const UNREACHABLE: &str = "https://127.0.0.1:1";
+
+/// A kubeconfig of a cluster that cannot be reached, in a directory of the test's own.
+pub fn unreachable_kubeconfig(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aiservice-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: {UNREACHABLE}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: gone\n  context:\n    cluster: gone\n    user: nobody\ncurrent-context: gone\nusers:\n- name: nobody\n  user:\n    token: not-a-secret\n"
+        ),
+    )
+    .unwrap();
+    path
 }

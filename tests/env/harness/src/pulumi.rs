@@ -186,11 +186,15 @@ impl PulumiStack {
     /// Runs `pulumi ARGS...` in the program directory; never fails on a non-zero exit (the
     /// caller asserts on `success` and the output).
     pub fn run(&self, args: &[&str]) -> Result<PulumiOutput> {
+        self.run_with(args, &self.envs)
+    }
+
+    fn run_with(&self, args: &[&str], envs: &[(&str, OsString)]) -> Result<PulumiOutput> {
         let out = Command::new(&self.cli)
             .args(args)
             .args(["--non-interactive", "--color=never"])
             .current_dir(&self.program)
-            .envs(self.envs.iter().map(|(k, v)| (k, v)))
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .output()
             .context("running pulumi")?;
         Ok(PulumiOutput {
@@ -198,6 +202,92 @@ impl PulumiStack {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
+    }
+
+    /// `pulumi package add PROVIDER ARGS...` as a user runs it in the program: the provider
+    /// generates a package's schema, Pulumi's code generator of the CLI's version writes its
+    /// SDK into `sdks/`, and the program's files are linked to it. (The test environment's
+    /// language hosts run programs only, so the codegen plugin answers for the program's
+    /// language here, see tests/env/language-hosts/codegen.) The SDK is not installed yet:
+    /// see [`PulumiStack::install_local_sdk`].
+    pub fn package_add(&self, provider: &Path, args: &[&str]) -> Result<PulumiOutput> {
+        let codegen = Tools::get()?.file("pulumi-language-codegen")?;
+        let codegen_dir = codegen
+            .parent()
+            .context("the codegen plugin has a directory")?;
+        let mut envs = self.envs.clone();
+        if let Some((_, path)) = envs.iter_mut().find(|(key, _)| *key == "PATH") {
+            let dirs: Vec<PathBuf> = std::iter::once(codegen_dir.to_path_buf())
+                .chain(std::env::split_paths(path))
+                .collect();
+            *path = std::env::join_paths(dirs)?;
+        }
+        let provider = provider.to_str().context("a provider path in UTF-8")?;
+        let all: Vec<&str> = ["package", "add", provider]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        self.run_with(&all, &envs)
+    }
+
+    /// Installs the local SDK `pulumi package add` wrote to `sdks/<name>`, offline, as the
+    /// language's package manager would from the link it recorded: Python builds and installs
+    /// it into the program's virtualenv (`pip install` of `requirements.txt`'s `sdks/<name>`),
+    /// Node.js links it into `node_modules` and compiles it (npm's `file:` dependency and the
+    /// SDK's postinstall `tsc`).
+    pub fn install_local_sdk(&self, name: &str, npm_name: &str) -> Result<()> {
+        let tools = Tools::get()?;
+        let sdk = self.program.join("sdks").join(name);
+        let node_modules = self.program.join("node_modules");
+        if !node_modules.exists() {
+            let python = tools.file("python")?;
+            let wheels = self.work.join("wheels");
+            run_checked(
+                Command::new(&python)
+                    .args([
+                        "-m",
+                        "pip",
+                        "wheel",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                    ])
+                    .args([
+                        "--no-index",
+                        "--no-deps",
+                        "--no-build-isolation",
+                        "--wheel-dir",
+                    ])
+                    .arg(&wheels)
+                    .arg(&sdk),
+            )?;
+            let wheel = std::fs::read_dir(&wheels)?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .find(|path| path.extension().is_some_and(|e| e == "whl"))
+                .context("pip wheel built no wheel of the local SDK")?;
+            return install_python_wheel(&self.program, &wheel, tools);
+        }
+        // The copy's node_modules links the cached one: make it a directory of links, so the
+        // SDK can join them.
+        let cached = std::fs::read_link(&node_modules)
+            .context("the program's node_modules is not the cached one")?;
+        std::fs::remove_file(&node_modules)?;
+        for entry in std::fs::read_dir(&cached)? {
+            let entry = entry?;
+            let target = node_modules.join(entry.file_name());
+            std::fs::create_dir_all(&node_modules)?;
+            std::os::unix::fs::symlink(entry.path(), target)?;
+        }
+        let linked = node_modules.join(npm_name);
+        std::fs::create_dir_all(linked.parent().unwrap_or(&node_modules))?;
+        std::os::unix::fs::symlink(&sdk, &linked)?;
+        // Node resolves the SDK's own imports (@pulumi/pulumi) from its real directory.
+        std::os::unix::fs::symlink(&cached, sdk.join("node_modules"))?;
+        let node = tools.file("node")?;
+        run_checked(
+            Command::new(node)
+                .arg(cached.join("typescript/bin/tsc"))
+                .current_dir(&sdk),
+        )
     }
 
     /// Runs `pulumi ARGS...` and fails with its output unless it succeeded.
