@@ -169,7 +169,7 @@ impl Session {
         }
     }
 
-    /// The cluster's CRDs of `groups` (`pulumi package add aiservice --group <group>`).
+    /// The cluster's CRDs of `groups` (`pulumi package add aiservice group=<group>`).
     pub async fn crds_of_groups(
         &self,
         groups: &[String],

@@ -27,7 +27,10 @@ fn stack_with_package(env: &TestEnv, program: &str) -> PulumiStack {
     let provider = our_bins().join("pulumi-resource-aiservice");
     let crds = repo(CRDS);
     let added = stack
-        .package_add(&provider, &["--name", PACKAGE, crds.to_str().unwrap()])
+        .package_add(
+            &provider,
+            &[crds.to_str().unwrap(), &format!("name={PACKAGE}")],
+        )
         .unwrap();
     assert!(
         added.success,
@@ -40,7 +43,7 @@ fn stack_with_package(env: &TestEnv, program: &str) -> PulumiStack {
     .unwrap();
     let recorded = &project["packages"][PACKAGE];
     assert_eq!(recorded["source"], "aiservice", "{project:?}");
-    assert_eq!(recorded["parameters"][0], "--name", "{project:?}");
+    assert_eq!(recorded["parameters"][1], "name=mlplat", "{project:?}");
     assert!(stack.program().join("sdks/mlplat").is_dir());
     stack.install_local_sdk(PACKAGE, NPM_NAME).unwrap();
     stack
@@ -175,4 +178,33 @@ async fn typescript_program_uses_the_sdk_of_a_crd_package() {
         .unwrap();
 
     assert_lifecycle(&env, &stack);
+
+    // An object made with kubectl joins the stack by `namespace/name` (the token names its
+    // type), and the stack's destroy then deletes it.
+    let manifest = stack.program().join("imported.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: serving.mlplat.example.com/v1\nkind: InferenceEndpoint\nmetadata: {name: imported}\nspec: {model: phi-3}\n",
+    )
+    .unwrap();
+    env.kubectl(&["apply", "-f", manifest.to_str().unwrap()])
+        .unwrap();
+    let id = format!("{}/imported", env.namespace);
+    stack
+        .run_ok(&[
+            "import",
+            "mlplat:serving/v1:InferenceEndpoint",
+            "imported",
+            &id,
+            "--yes",
+            "--protect=false",
+            "--generate-code=false",
+        ])
+        .unwrap();
+    let state = stack.run_ok(&["stack", "export"]).unwrap();
+    assert!(state.stdout.contains("phi-3"), "{}", state.stdout);
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
+    assert_gone(&env, &format!("{ENDPOINTS}/imported"));
 }

@@ -53,7 +53,7 @@ impl Provider {
     }
 
     /// The package `pulumi package add aiservice <args>` asks for. CRD files are read relative
-    /// to the working directory (the CLI's); `--group` reads the CRDs of the cluster that
+    /// to the working directory (the CLI's); `group=` reads the CRDs of the cluster that
     /// $KUBECONFIG names (the engine configures no provider for `package add`).
     async fn package_from_args(&self, args: &[String]) -> Result<CrdPackage, String> {
         let args = PackageArgs::parse(args)?;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::manifests::{documents, yaml_files};
 
 /// How `pulumi package add aiservice ...` is used, for messages.
-pub const USAGE: &str = "[--name <package>] [--version <semver>] [--group <API group of the cluster's CRDs>]... [<CRD file or directory>]...";
+pub const USAGE: &str = "[<CRD file or directory>]... [group=<API group of the cluster's CRDs>]... [name=<package>] [version=<semver>]";
 
 /// CRDs typed as one package.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,28 +49,27 @@ pub struct PackageArgs {
     version: Option<String>,
     /// CRD files and directories.
     paths: Vec<String>,
-    /// API groups whose CRDs the cluster has (`--group`).
+    /// API groups whose CRDs the cluster has (`group=`).
     pub groups: Vec<String>,
 }
 
 impl PackageArgs {
+    /// Options are `key=value` (the CLI takes `--flags` as its own); anything else is a path
+    /// (`./a=b.yaml` for a file whose name looks like an option).
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut parsed = Self::default();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut value = |flag: &str| {
-                args.next()
-                    .cloned()
-                    .ok_or_else(|| format!("{flag} needs a value; usage: {USAGE}"))
-            };
-            match arg.as_str() {
-                "--name" => parsed.name = Some(value("--name")?),
-                "--version" => parsed.version = Some(value("--version")?),
-                "--group" => parsed.groups.push(value("--group")?),
-                flag if flag.starts_with("--") => {
-                    return Err(format!("unknown option {flag}; usage: {USAGE}"));
+        for arg in args {
+            let option = arg
+                .split_once('=')
+                .filter(|(key, _)| key.chars().all(|c| c.is_ascii_alphabetic()));
+            match option {
+                Some(("name", value)) => parsed.name = Some(value.to_string()),
+                Some(("version", value)) => parsed.version = Some(value.to_string()),
+                Some(("group", value)) => parsed.groups.push(value.to_string()),
+                Some((key, _)) => {
+                    return Err(format!("unknown option {key}=; usage: {USAGE}"));
                 }
-                path => parsed.paths.push(path.to_string()),
+                None => parsed.paths.push(arg.clone()),
             }
         }
         if parsed.paths.is_empty() && parsed.groups.is_empty() {
@@ -141,7 +140,7 @@ impl CrdPackage {
         let taken = [crate::schema::PACKAGE, "pulumi"];
         if !valid_name || taken.contains(&name.as_str()) {
             return Err(format!(
-                "package name {name:?}: expected lowercase letters and digits, starting with a letter, other than {} (set one with --name)",
+                "package name {name:?}: expected lowercase letters and digits, starting with a letter, other than {} (set one with name=<package>)",
                 taken.map(|t| format!("{t:?}")).join(" and ")
             ));
         }
@@ -392,11 +391,7 @@ mod tests {
     #[test]
     fn the_parameter_carries_the_package_back() {
         let text = yaml(&[crd("keda.sh", "ScaledObject", json!([served("v1alpha1")]))]);
-        let made = package(
-            &[("keda.yaml", text)],
-            &["--version", "2.16.0", "keda.yaml"],
-        )
-        .unwrap();
+        let made = package(&[("keda.yaml", text)], &["version=2.16.0", "keda.yaml"]).unwrap();
         let back = CrdPackage::from_parameter("keda", "2.16.0", &made.parameter()).unwrap();
         assert_eq!(back, made);
     }
@@ -421,7 +416,7 @@ mod tests {
             ),
             crd("serving.knative.dev", "Service", json!([served("v1")])),
         ]);
-        let package = package(&[("c.yaml", collide)], &["--name", "mixed", "c.yaml"]).unwrap();
+        let package = package(&[("c.yaml", collide)], &["name=mixed", "c.yaml"]).unwrap();
         let tokens: Vec<String> = package.kinds().into_iter().map(|k| k.token).collect();
         assert_eq!(
             tokens,
@@ -439,7 +434,7 @@ mod tests {
             crd("keda.sh", "ScaledJob", json!([served("v1alpha1")])),
             crd("other.example.com", "Widget", json!([served("v1")])),
         ];
-        let args: Vec<String> = ["--group", "keda.sh"].map(String::from).to_vec();
+        let args: Vec<String> = ["group=keda.sh"].map(String::from).to_vec();
         let package = PackageArgs::parse(&args)
             .unwrap()
             .package(Path::new("/nowhere"), live.clone())
@@ -452,7 +447,7 @@ mod tests {
                 "keda:keda/v1alpha1:ScaledJob"
             ]
         );
-        let absent: Vec<String> = ["--group", "none.example.com"].map(String::from).to_vec();
+        let absent: Vec<String> = ["group=none.example.com"].map(String::from).to_vec();
         assert_eq!(
             PackageArgs::parse(&absent)
                 .unwrap()
@@ -471,16 +466,15 @@ mod tests {
             "no CustomResourceDefinition in a.yaml (documents of other kinds are skipped)"
         );
         let one = yaml(&[crd("keda.sh", "ScaledObject", json!([served("v1alpha1")]))]);
-        let bad_name =
-            package(&[("k.yaml", one.clone())], &["--name", "Keda", "k.yaml"]).unwrap_err();
+        let bad_name = package(&[("k.yaml", one.clone())], &["name=Keda", "k.yaml"]).unwrap_err();
         assert!(
             bad_name.starts_with("package name \"Keda\": expected lowercase"),
             "{bad_name}"
         );
         assert!(
-            package(&[], &["--colour", "x"])
+            package(&[], &["colour=x"])
                 .unwrap_err()
-                .starts_with("unknown option --colour")
+                .starts_with("unknown option colour=")
         );
         assert!(
             package(&[], &[])

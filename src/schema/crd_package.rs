@@ -334,7 +334,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("crd-package-big-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("big.yaml"), &text).unwrap();
-        let args = ["--name", "big", "big.yaml"].map(String::from);
+        let args = ["name=big", "big.yaml"].map(String::from);
         let package = crate::resources::crd_package::PackageArgs::parse(&args)
             .unwrap()
             .package(&dir, Vec::new());
@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn the_example_packages_references_resolve() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-examples/crds");
-        let args = ["--name", "mlplat", "mlplat"].map(String::from);
+        let args = ["name=mlplat", "mlplat"].map(String::from);
         let package = crate::resources::crd_package::PackageArgs::parse(&args)
             .unwrap()
             .package(&dir, Vec::new())

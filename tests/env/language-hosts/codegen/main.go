@@ -102,14 +102,14 @@ func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc
 			if err := appendLine(filepath.Join(root, "requirements.txt"), path); err != nil {
 				return nil, err
 			}
-			module := "pulumi_" + strings.ReplaceAll(dependency.Package.GetName(), "-", "_")
+			module := "pulumi_" + strings.ReplaceAll(packageName(dependency.Package), "-", "_")
 			instructions = append(instructions, "import "+module)
 		case "nodejs":
 			name, err := addNodeDependency(root, path)
 			if err != nil {
 				return nil, err
 			}
-			instructions = append(instructions, fmt.Sprintf("import * as %s from %q;", dependency.Package.GetName(), name))
+			instructions = append(instructions, fmt.Sprintf("import * as %s from %q;", packageName(dependency.Package), name))
 		default:
 			return nil, fmt.Errorf("linking is not provided for %q", h.language)
 		}
@@ -123,6 +123,14 @@ func (h *host) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest, stream pulumirpc.LanguageRuntime_InstallDependenciesServer,
 ) error {
 	return nil
+}
+
+// packageName is the name programs know a package by: a parameterized package's own.
+func packageName(dependency *pulumirpc.PackageDependency) string {
+	if parameterization := dependency.GetParameterization(); parameterization.GetName() != "" {
+		return parameterization.GetName()
+	}
+	return dependency.GetName()
 }
 
 func appendLine(file, line string) error {
