@@ -155,6 +155,21 @@ async fn python_program_uses_the_sdk_of_a_crd_package() {
         .unwrap();
 
     assert_lifecycle(&env, &stack);
+
+    // A package of the CRDs the cluster has, by API group.
+    let provider = our_bins().join("pulumi-resource-aiservice");
+    let schema = stack
+        .run_ok(&[
+            "package",
+            "get-schema",
+            provider.to_str().unwrap(),
+            "group=autoscaling.mlplat.example.com",
+            "name=live",
+        ])
+        .unwrap();
+    let schema: Value = serde_json::from_str(&schema.stdout).unwrap();
+    let resources: Vec<&String> = schema["resources"].as_object().unwrap().keys().collect();
+    assert_eq!(resources, ["live:autoscaling/v1alpha1:ModelScaler"]);
 }
 
 #[tokio::test]
