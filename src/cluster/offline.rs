@@ -44,8 +44,9 @@ impl KubeLayer {
         offline.told = true;
         Some(format!(
             "{}: this preview goes on without it. Custom resources are checked against the CRDs \
-this program creates (or that this provider defines), not against the cluster's, and what the \
-cluster would fill in shows as unknown. An update (`pulumi up`, `terraform apply`) needs the cluster.",
+this program creates (or that this provider or its CRD package defines), not against the \
+cluster's, and what the cluster would fill in shows as unknown. An update (`pulumi up`, \
+`terraform apply`) needs the cluster.",
             offline.reason
         ))
     }

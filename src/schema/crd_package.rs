@@ -128,6 +128,9 @@ fn resource(package: &str, kind: &PackagedKind, module_types: &mut ModuleTypes) 
         .into_iter()
         .filter(|f| f.as_str().is_some_and(|f| !OBJECT_FIELDS.contains(&f)))
         .collect();
+    // What the CRD requires the object has, so SDKs type it as always there.
+    let mut required: Vec<Value> = OBJECT_FIELDS.map(Value::from).to_vec();
+    required.extend(required_inputs.iter().cloned());
     let mut description = types::description(&kind.schema)
         .unwrap_or_else(|| format!("The {} custom resource ({}).", kind.kind, kind.api_version));
     let scope = if kind.namespaced {
@@ -143,7 +146,7 @@ fn resource(package: &str, kind: &PackagedKind, module_types: &mut ModuleTypes) 
         "inputProperties": inputs,
         "requiredInputs": required_inputs,
         "properties": outputs,
-        "required": OBJECT_FIELDS,
+        "required": required,
     });
     if let Some(warning) = &kind.deprecation {
         spec["deprecationMessage"] = Value::String(warning.clone());
@@ -219,6 +222,10 @@ mod tests {
             "#/types/shop:meta/v1:ObjectMeta"
         );
         assert_eq!(widget["requiredInputs"], json!(["spec"]));
+        assert_eq!(
+            widget["required"],
+            json!(["apiVersion", "kind", "metadata", "spec"])
+        );
         assert!(widget["inputProperties"].get("status").is_none());
         assert_eq!(
             widget["properties"]["status"]["$ref"],

@@ -30,7 +30,7 @@ const chat = new mlplat.serving.v1.InferenceEndpoint("chat-endpoint", {
 new mlplat.autoscaling.v1alpha1.ModelScaler("chat-scaler", {
     metadata: { name: "chat" },
     spec: {
-        targetRef: { name: chat.metadata.name },
+        targetRef: { name: pulumi.interpolate`${chat.metadata.name}` },
         triggers: [{ type: "rps", metadata: { target: "20" } }],
         selector: { "app.kubernetes.io/name": "chat" },
     },

@@ -233,8 +233,8 @@ impl PulumiStack {
     /// Installs the local SDK `pulumi package add` wrote to `sdks/<name>`, offline, as the
     /// language's package manager would from the link it recorded: Python builds and installs
     /// it into the program's virtualenv (`pip install` of `requirements.txt`'s `sdks/<name>`),
-    /// Node.js links it into `node_modules` and compiles it (npm's `file:` dependency and the
-    /// SDK's postinstall `tsc`).
+    /// Node.js links it into `node_modules` as `npm_name` and runs its postinstall (npm's
+    /// `file:` dependency), which compiles it.
     pub fn install_local_sdk(&self, name: &str, npm_name: &str) -> Result<()> {
         let tools = Tools::get()?;
         let sdk = self.program.join("sdks").join(name);
@@ -282,11 +282,14 @@ impl PulumiStack {
         std::os::unix::fs::symlink(&sdk, &linked)?;
         // Node resolves the SDK's own imports (@pulumi/pulumi) from its real directory.
         std::os::unix::fs::symlink(&cached, sdk.join("node_modules"))?;
+        // The SDK's postinstall, as npm runs it: `tsc` from the dependencies' .bin on PATH.
         let node = tools.file("node")?;
+        let path = tools.path_with(&[&cached.join(".bin"), node.parent().unwrap_or(&sdk)]);
         run_checked(
-            Command::new(node)
-                .arg(cached.join("typescript/bin/tsc"))
-                .current_dir(&sdk),
+            Command::new(&node)
+                .arg("scripts/postinstall.js")
+                .current_dir(&sdk)
+                .env("PATH", path),
         )
     }
 
