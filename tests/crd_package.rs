@@ -195,7 +195,8 @@ async fn typescript_program_uses_the_sdk_of_a_crd_package() {
     assert_lifecycle(&env, &stack);
 
     // An object made with kubectl joins the stack by `namespace/name` (the token names its
-    // type), and the stack's destroy then deletes it.
+    // type), and the stack's destroy then deletes it. The CLI's `import` needs the package's
+    // parameterization spelled out (an import file), which the SDK carries.
     let manifest = stack.program().join("imported.yaml");
     std::fs::write(
         &manifest,
@@ -204,13 +205,29 @@ async fn typescript_program_uses_the_sdk_of_a_crd_package() {
     .unwrap();
     env.kubectl(&["apply", "-f", manifest.to_str().unwrap()])
         .unwrap();
-    let id = format!("{}/imported", env.namespace);
+    let sdk: Value = serde_json::from_str(
+        &std::fs::read_to_string(stack.program().join("sdks/mlplat/package.json")).unwrap(),
+    )
+    .unwrap();
+    let pulumi = &sdk["pulumi"];
+    let import = serde_json::json!({"resources": [{
+        "type": "mlplat:serving/v1:InferenceEndpoint",
+        "name": "imported",
+        "id": format!("{}/imported", env.namespace),
+        "version": pulumi["parameterization"]["version"],
+        "parameterization": {
+            "pluginName": pulumi["name"],
+            "pluginVersion": pulumi["version"],
+            "value": pulumi["parameterization"]["value"],
+        },
+    }]});
+    let import_file = stack.program().join("import.json");
+    std::fs::write(&import_file, import.to_string()).unwrap();
     stack
         .run_ok(&[
             "import",
-            "mlplat:serving/v1:InferenceEndpoint",
-            "imported",
-            &id,
+            "--file",
+            import_file.to_str().unwrap(),
             "--yes",
             "--protect=false",
             "--generate-code=false",
