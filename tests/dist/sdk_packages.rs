@@ -29,23 +29,7 @@ fn the_python_sdist_builds_the_released_wheel() {
     let sdk = dist_dir().join("sdk");
     let sdist = sdk.join(format!("pulumi_aiservice-{}.tar.gz", version()));
     let out = scratch_dir("sdist");
-    // The test environment's Python has setuptools, the sdist's build backend.
-    run(Command::new(Tools::get().unwrap().file("python").unwrap())
-        .args([
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args([
-            "--no-index",
-            "--no-deps",
-            "--no-build-isolation",
-            "--wheel-dir",
-        ])
-        .arg(&out)
-        .arg(&sdist));
+    Tools::get().unwrap().build_wheel(&sdist, &out).unwrap();
     let wheel = format!("pulumi_aiservice-{}-py3-none-any.whl", version());
     let built = listing(&out.join(&wheel));
     assert_eq!(built, listing(&sdk.join(&wheel)));

@@ -240,26 +240,8 @@ impl PulumiStack {
         let sdk = self.program.join("sdks").join(name);
         let node_modules = self.program.join("node_modules");
         if !node_modules.exists() {
-            let python = tools.file("python")?;
             let wheels = self.work.join("wheels");
-            run_checked(
-                Command::new(&python)
-                    .args([
-                        "-m",
-                        "pip",
-                        "wheel",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                    ])
-                    .args([
-                        "--no-index",
-                        "--no-deps",
-                        "--no-build-isolation",
-                        "--wheel-dir",
-                    ])
-                    .arg(&wheels)
-                    .arg(&sdk),
-            )?;
+            tools.build_wheel(&sdk, &wheels)?;
             let wheel = std::fs::read_dir(&wheels)?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .find(|path| path.extension().is_some_and(|e| e == "whl"))

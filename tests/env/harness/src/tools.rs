@@ -91,6 +91,37 @@ impl Tools {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Builds the wheel of the Python project or sdist `source` into `wheel_dir`, offline: the
+    /// provisioned Python has setuptools, the build backend of our SDKs, so nothing is fetched.
+    pub fn build_wheel(&self, source: &Path, wheel_dir: &Path) -> Result<()> {
+        let out = Command::new(self.file("python")?)
+            .args([
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args([
+                "--no-index",
+                "--no-deps",
+                "--no-build-isolation",
+                "--wheel-dir",
+            ])
+            .arg(wheel_dir)
+            .arg(source)
+            .output()
+            .context("running pip wheel")?;
+        if !out.status.success() {
+            bail!(
+                "pip wheel {} failed: {}",
+                source.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// A `PATH` value with `first` (for example our own binaries), then the provisioned
     /// tools, then the caller's `PATH`.
     pub fn path_with(&self, first: &[&Path]) -> OsString {
