@@ -11,7 +11,9 @@ mod common;
 use std::sync::OnceLock;
 
 use aiservice_testenv::{PulumiStack, Sdks, TestEnv};
-use common::{assert_gone, assert_planned_update, install_crds, live, our_bins, repo};
+use common::{
+    assert_gone, assert_planned_update, install_crds, live, our_bins, repo, step_ops, steps,
+};
 use tokio::sync::Mutex;
 
 /// Held while an example owns `aiservices.stable.example.com`.
@@ -289,4 +291,70 @@ async fn yaml_aiservice() {
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
     assert_gone(&env, "aisvc/llama");
+}
+
+/// `python/manifests`: the ConfigGroup from the Python SDK, a component the provider builds
+/// (`Construct`): each object of the YAML file is its own resource in the preview, `up`
+/// creates the CRD first, a clean preview, an edit of one object updates only that one,
+/// destroy removes them all.
+#[tokio::test]
+async fn python_manifests_config_group() {
+    let env = TestEnv::new("example").await.unwrap();
+    let program = repo("sdk-examples/python/manifests");
+    let stack = PulumiStack::with_sdk(&env, &program, our_bins(), sdks()).unwrap();
+    let preview = stack.run_ok(&["preview", "--json"]).unwrap();
+    assert_eq!(
+        step_ops(&steps(&preview.stdout)),
+        [
+            "create models",
+            "create models:CustomResourceDefinition:modelrouters.ai.example.com",
+            "create models:ModelRouter:routing/chat",
+            "create models:Namespace:routing",
+        ],
+        "{}",
+        preview.stdout
+    );
+
+    stack.up().unwrap();
+    assert_eq!(
+        stack.outputs().unwrap()["objects"],
+        serde_json::json!([
+            "CustomResourceDefinition modelrouters.ai.example.com",
+            "Namespace routing",
+            "ModelRouter routing/chat",
+        ])
+    );
+    stack.run_ok(&["preview", "--expect-no-changes"]).unwrap();
+
+    stack
+        .edit(
+            "manifests/models.yaml",
+            "backends: [llama, mistral]",
+            "backends: [llama]",
+        )
+        .unwrap();
+    assert_planned_update(
+        &stack,
+        "models:ModelRouter:routing/chat",
+        &["spec.backends"],
+    );
+    stack.up().unwrap();
+    let chat = env
+        .kubectl(&[
+            "get",
+            "modelrouters.ai.example.com",
+            "chat",
+            "-n",
+            "routing",
+            "-o",
+            "jsonpath={.spec.backends}",
+        ])
+        .unwrap();
+    assert_eq!(chat, "[\"llama\"]");
+
+    stack
+        .run_ok(&["destroy", "--yes", "--skip-preview"])
+        .unwrap();
+    assert_gone(&env, "crd/modelrouters.ai.example.com");
+    assert_gone(&env, "namespace/routing");
 }
