@@ -7,6 +7,7 @@ pub mod api;
 pub mod cluster;
 pub mod contract;
 pub mod description;
+pub mod interceptor;
 pub mod operator;
 pub mod proto;
 pub mod provider_config;

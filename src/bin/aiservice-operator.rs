@@ -1,6 +1,7 @@
 //! The AIService operator: runs AIServices and ModelServings as Deployments and Services and
 //! scales them on requests per second. `crds` writes the CRDs it serves instead, `bundle`
-//! prints what installs it and `chart` writes that as a Helm chart.
+//! prints what installs it and `chart` writes that as a Helm chart; `interceptor` runs the
+//! request interceptor in front of AIServices.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use aiservice::api::bundle;
 use aiservice::operator::controller::Settings;
 use aiservice::operator::leader::Election;
-use aiservice::operator::run::{Options, run};
+use aiservice::operator::run::{Options, run, run_interceptor};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -83,6 +84,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run the request interceptor: a proxy in front of AIServices that holds requests while
+    /// a service has no ready pod and counts requests per service.
+    Interceptor(InterceptorArgs),
+}
+
+#[derive(clap::Args)]
+struct InterceptorArgs {
+    /// Where requests are taken (HTTP/1.1 and HTTP/2 without TLS).
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    listen: SocketAddr,
+    /// Where /v1/counts, /metrics and /healthz are served.
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    admin_address: SocketAddr,
+    /// Requests held per service while it has no ready pod; one more is answered 503.
+    #[arg(long, default_value_t = aiservice::interceptor::DEFAULT_QUEUE_SIZE)]
+    queue_size: usize,
+    /// How long a request is held before it is answered 503, such as 60s.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    queue_timeout: Duration,
 }
 
 /// The bundle's settings; each unset one keeps its default (the chart's values.yaml).
@@ -164,12 +184,33 @@ fn main() {
             }
             return;
         }
-        None => {}
+        Some(Command::Interceptor(_)) | None => {}
     }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
         .with_writer(std::io::stderr)
         .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if let Some(Command::Interceptor(interceptor)) = args.command {
+        let settings = aiservice::interceptor::Settings {
+            listen: interceptor.listen,
+            admin: interceptor.admin_address,
+            queue: aiservice::interceptor::proxy::Queue {
+                size: interceptor.queue_size,
+                timeout: interceptor.queue_timeout,
+            },
+            namespace: args.namespace,
+        };
+        let ran = runtime.block_on(run_interceptor(args.kubeconfig, args.context, settings));
+        if let Err(e) = ran {
+            eprintln!("aiservice-operator interceptor: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let election = args.leader_elect.then(|| Election {
         namespace: args
             .leader_elect_namespace
@@ -194,10 +235,6 @@ fn main() {
         },
         election,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
     if let Err(e) = runtime.block_on(run(options)) {
         eprintln!("aiservice-operator: {e}");
         std::process::exit(1);

@@ -35,7 +35,7 @@ const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Runs until SIGTERM or Ctrl-C, then lets running reconciles finish (for up to
 /// [`STOP_GRACE`]).
 pub async fn run(options: Options) -> Result<(), String> {
-    let client = client(&options).await?;
+    let client = client(options.kubeconfig.as_deref(), options.context.as_deref()).await?;
     let stats = Arc::new(Stats::default());
     let stop = CancellationToken::new();
     tokio::spawn(stop_on_signal(stop.clone()));
@@ -116,10 +116,28 @@ pub async fn run(options: Options) -> Result<(), String> {
     Ok(())
 }
 
-async fn client(options: &Options) -> Result<Client, String> {
-    let kubeconfig = options.kubeconfig.as_ref().map(|p| p.to_string_lossy());
-    let config =
-        crate::cluster::client_config(kubeconfig.as_deref(), options.context.as_deref()).await?;
+/// Runs the request interceptor ([`crate::interceptor`]) until SIGTERM or Ctrl-C.
+pub async fn run_interceptor(
+    kubeconfig: Option<std::path::PathBuf>,
+    context: Option<String>,
+    settings: crate::interceptor::Settings,
+) -> Result<(), String> {
+    let client = client(kubeconfig.as_deref(), context.as_deref()).await?;
+    let stop = CancellationToken::new();
+    tokio::spawn(stop_on_signal(stop.clone()));
+    crate::interceptor::start(client, settings, stop.clone())
+        .await
+        .map_err(|e| format!("listening: {e}"))?;
+    stop.cancelled().await;
+    Ok(())
+}
+
+async fn client(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+) -> Result<Client, String> {
+    let kubeconfig = kubeconfig.map(|p| p.to_string_lossy());
+    let config = crate::cluster::client_config(kubeconfig.as_deref(), context).await?;
     Client::try_from(config).map_err(|e| format!("a client for the cluster: {e}"))
 }
 
