@@ -75,10 +75,18 @@ impl Counts {
     }
 }
 
+/// A metric's name, type, help and how to read it from a service's figures.
+type MetricFamily = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&ServiceCounts) -> String,
+);
+
 /// The figures in Prometheus' text exposition format.
 pub fn metrics_text(counts: &[ServiceCounts]) -> String {
     let mut text = String::new();
-    let families: [(&str, &str, &str, fn(&ServiceCounts) -> String); 3] = [
+    let families: [MetricFamily; 3] = [
         (
             "aiservice_interceptor_requests_total",
             "counter",
