@@ -83,6 +83,7 @@ bench: provision
 	cargo build -p aiservice-testenv --bin aiservice-bench
 	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench check_diff
 	CRITERION_HOME=$(abspath $(BENCH_DIR))/criterion cargo bench --bench scaling_decision
+	cargo bench --bench interceptor
 	target/debug/aiservice-bench --provider target/release/pulumi-resource-aiservice \
 	  --pulumi-kubernetes "$$(source tests/env/lib.sh && tool_dir pulumi-kubernetes "$$PULUMI_KUBERNETES_VERSION")/pulumi-resource-kubernetes" \
 	  --null-providers target/release \
