@@ -104,6 +104,25 @@ async fn pulumi_downloads_and_installs_the_released_plugin_by_itself() {
     let columns: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(columns[..3], ["aiservice", "resource", version()], "{line}");
 
+    // The installed plugin, by its name, makes CRD packages (`pulumi package add aiservice
+    // <CRDs>` runs the same Parameterize and GetSchema).
+    let crds = repo("sdk-examples/crds/mlplat");
+    let schema = stack
+        .run_ok(&[
+            "package",
+            "get-schema",
+            "aiservice",
+            crds.to_str().unwrap(),
+            "name=mlplat",
+        ])
+        .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
+    assert_eq!(
+        schema["parameterization"]["baseProvider"],
+        serde_json::json!({"name": "aiservice", "version": version()})
+    );
+    assert!(schema["resources"]["mlplat:serving/v1:InferenceEndpoint"].is_object());
+
     stack.up().unwrap();
     let created = live(
         &env,
