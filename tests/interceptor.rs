@@ -163,8 +163,10 @@ async fn requests_at_zero_wait_for_the_first_ready_endpoint_and_none_is_lost() {
         size: 100,
         timeout: Duration::from_secs(60),
     };
-    let (running, stop) = start(&env, queue).await;
+    // The Service exists before the interceptor starts, as the operator's do before
+    // requests come: the interceptor's first listing has it.
     service(&env, "llama", backend, false).await;
+    let (running, stop) = start(&env, queue).await;
     let host = format!("llama.{}:8080", env.namespace);
 
     let client = http1();
@@ -242,8 +244,8 @@ async fn a_full_queue_or_a_long_wait_is_answered_503_with_retry_after() {
         size: 2,
         timeout: Duration::from_secs(2),
     };
-    let (running, stop) = start(&env, queue).await;
     service(&env, "idle", backend, false).await;
+    let (running, stop) = start(&env, queue).await;
     let host = format!("idle.{}", env.namespace);
 
     let client = http1();
@@ -283,5 +285,10 @@ async fn a_full_queue_or_a_long_wait_is_answered_503_with_retry_after() {
     let (status, _, body) = get(&client, running.proxy, "llama").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("<name>.<namespace>"), "{body}");
+    // A service nobody serves is answered at once, not held.
+    let absent = format!("absent.{}", env.namespace);
+    let (status, _, body) = get(&client, running.proxy, &absent).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("no Service"), "{body}");
     stop.cancel();
 }

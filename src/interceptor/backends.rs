@@ -28,6 +28,8 @@ impl std::fmt::Display for ServiceKey {
 /// Why a request gets no backend.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NoBackend {
+    /// The cluster has no Service of that name with an EndpointSlice: nothing to wait for.
+    Unknown,
     /// As many requests as the queue holds are already waiting.
     QueueFull,
     /// No endpoint became ready within the queue timeout.
@@ -59,6 +61,10 @@ impl Service {
 #[derive(Default)]
 pub struct Backends {
     services: Mutex<HashMap<ServiceKey, Service>>,
+    /// Whether the watch has listed the EndpointSlices once: before that, every service may
+    /// exist, after it only those with a slice do (so a request for a misspelled host is
+    /// answered at once, and hosts nobody serves never take memory).
+    listed: std::sync::atomic::AtomicBool,
     /// Spreads requests over a service's endpoints in turn.
     next: AtomicUsize,
 }
@@ -79,14 +85,19 @@ impl Backends {
         service.publish();
     }
 
-    /// Forgets a deleted EndpointSlice.
+    /// Forgets a deleted EndpointSlice, and the service with its last one unless requests
+    /// wait for it.
     pub fn delete(&self, slice: &EndpointSlice) {
         let Some((key, slice_name)) = identity(slice) else {
             return;
         };
-        if let Some(service) = self.lock().get_mut(&key) {
+        let mut services = self.lock();
+        if let Some(service) = services.get_mut(&key) {
             service.slices.remove(&slice_name);
             service.publish();
+            if service.slices.is_empty() && service.waiting == 0 {
+                services.remove(&key);
+            }
         }
     }
 
@@ -100,9 +111,22 @@ impl Backends {
         for slice in slices {
             self.apply(slice);
         }
-        for service in self.lock().values_mut() {
+        let mut services = self.lock();
+        for service in services.values_mut() {
             service.publish();
         }
+        services.retain(|_, service| !service.slices.is_empty() || service.waiting > 0);
+        self.listed.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether requests for `key` may wait: it has an EndpointSlice (one with no ready
+    /// endpoint, at zero), or the EndpointSlices are not listed yet.
+    pub fn serves(&self, key: &ServiceKey) -> bool {
+        !self.listed.load(Ordering::Relaxed)
+            || self
+                .lock()
+                .get(key)
+                .is_some_and(|service| !service.slices.is_empty())
     }
 
     /// A ready endpoint of `key`: at once if it has one, else after waiting up to `timeout`
@@ -113,6 +137,9 @@ impl Backends {
         queue: usize,
         timeout: Duration,
     ) -> Result<SocketAddr, NoBackend> {
+        if !self.serves(key) {
+            return Err(NoBackend::Unknown);
+        }
         let mut ready = {
             let mut services = self.lock();
             let service = services.entry(key.clone()).or_default();
@@ -257,6 +284,30 @@ mod tests {
             backends.wait(&llama(), 1, Duration::from_millis(10)).await,
             Err(NoBackend::Timeout),
             "a deleted slice's endpoints are gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn once_listed_only_services_with_a_slice_are_waited_for() {
+        let backends = Backends::default();
+        backends.reset(&[slice("llama-1", false)]);
+        let other = ServiceKey {
+            namespace: "team-a".into(),
+            name: "mistral".into(),
+        };
+        assert_eq!(
+            backends.wait(&other, 10, Duration::from_secs(5)).await,
+            Err(NoBackend::Unknown)
+        );
+        assert!(
+            backends.serves(&llama()),
+            "at zero, its slice has no ready endpoint"
+        );
+        backends.delete(&slice("llama-1", false));
+        assert!(!backends.serves(&llama()));
+        assert!(
+            backends.lock().is_empty(),
+            "nothing kept of a service that is gone"
         );
     }
 }

@@ -86,6 +86,9 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         )
             .into_response();
     };
+    if !proxy.backends.serves(&key) {
+        return unknown(&key);
+    }
     let _in_flight = proxy.counts.start(&key);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -104,6 +107,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         .await
     {
         Ok(endpoint) => endpoint,
+        Err(NoBackend::Unknown) => return unknown(&key),
         Err(why) => return unavailable(&key, why, proxy.queue.timeout),
     };
     let path = parts
@@ -149,9 +153,19 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     }
 }
 
+/// 404: no Service by that name has an EndpointSlice.
+fn unknown(key: &ServiceKey) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("no Service {key} with an EndpointSlice: is the AIService's name right?\n"),
+    )
+        .into_response()
+}
+
 /// 503 with `Retry-After`: the client is told when to try again, never left hanging.
 fn unavailable(key: &ServiceKey, why: NoBackend, timeout: Duration) -> Response {
     let reason = match why {
+        NoBackend::Unknown => return unknown(key),
         NoBackend::QueueFull => format!("{key} has no ready endpoint and its queue is full\n"),
         NoBackend::Timeout => format!(
             "{key} had no ready endpoint within {} s\n",
