@@ -551,3 +551,81 @@ async fn pulumi_up_waits_for_the_operator_and_its_scaling_is_never_drift() {
         .run_ok(&["destroy", "--yes", "--skip-preview"])
         .unwrap();
 }
+
+/// An AIService scaled on the request interceptor's counts, at zero: one request held by the
+/// interceptor (its Service has an EndpointSlice without endpoints) wakes it, though the
+/// operator's poll interval is 15 s: objects on the interceptor are looked at every second,
+/// and a held request counts as demand at once.
+#[tokio::test]
+async fn a_request_held_by_the_interceptor_wakes_a_service_at_zero() {
+    use aiservice::interceptor::{self, Settings, proxy::Queue};
+    let env = TestEnv::new("operator").await.unwrap();
+    crds(&env).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin: "127.0.0.1:0".parse().unwrap(),
+        queue: Queue {
+            size: 10,
+            timeout: Duration::from_secs(60),
+        },
+        namespace: Some(env.namespace.clone()),
+    };
+    let running = interceptor::start(env.client.clone(), settings, stop.clone())
+        .await
+        .unwrap();
+    let admin = format!("--interceptor-admin=http://{}", running.admin);
+    let operator =
+        OperatorProcess::start(&env, operator_binary(), &["--poll-interval=15s", &admin]).unwrap();
+    let api: Api<AIService> = Api::namespaced(env.client.clone(), &env.namespace);
+    let spec = json!({
+        "replicas": 0,
+        "scaling": {
+            "mode": "Auto",
+            "minReplicas": 0,
+            "maxReplicas": 3,
+            "targetRequestsPerSecond": 10,
+            "scaleToZeroAfterSeconds": 300,
+            "metric": {"interceptor": {}},
+        },
+    });
+    api.create(&PostParams::default(), &aiservice("llama", spec))
+        .await
+        .unwrap();
+    wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(30),
+        &operator,
+        "at zero, measured",
+        |s| s.desired_replicas == Some(0) && s.requests_per_second.is_some(),
+    )
+    .await;
+
+    let host = format!("llama.{}:8080", env.namespace);
+    let proxy = running.proxy;
+    let held = tokio::task::spawn_blocking(move || {
+        ureq::get(&format!("http://{proxy}/v1/completions"))
+            .header("host", &host)
+            .call()
+    });
+    let (_, took) = wait_for_status(
+        &api,
+        "llama",
+        Duration::from_secs(30),
+        &operator,
+        "woken to 1 desired replica",
+        |s| s.desired_replicas == Some(1),
+    )
+    .await;
+    eprintln!("woken {took:?} after the request");
+    let deployments: Api<Deployment> = Api::namespaced(env.client.clone(), &env.namespace);
+    let deployment = deployments.get("llama").await.unwrap();
+    let replicas = deployment.spec.replicas;
+    assert_eq!(replicas, Some(1));
+    // The kwok pod's address serves nothing: the held request is not what this test is
+    // about (tests/interceptor.rs forwards to real backends).
+    held.abort();
+    drop(operator);
+    stop.cancel();
+}

@@ -15,8 +15,8 @@ mod status;
 pub use ai_service::{AIService, AIServiceSpec, ModelResources};
 pub use model_serving::{ModelServing, ModelServingSpec};
 pub use scaling::{
-    Metric, PodScrapeMetric, PolicyType, PrometheusMetric, Scaling, ScalingBehavior, ScalingMode,
-    ScalingPolicy, ScalingRules, SelectPolicy,
+    InterceptorMetric, Metric, PodScrapeMetric, PolicyType, PrometheusMetric, Scaling,
+    ScalingBehavior, ScalingMode, ScalingPolicy, ScalingRules, SelectPolicy,
 };
 pub use status::ServingStatus;
 

@@ -39,8 +39,9 @@ pub const REPLICAS_WITHIN_BOUNDS_RULE: &str = "!has(self.scaling) || !has(self.s
 pub const REPLICAS_WITHIN_BOUNDS_MESSAGE: &str = "in Auto mode replicas (the initial count) must be within [scaling.minReplicas, scaling.maxReplicas]";
 
 /// CEL: one metric source, not zero and not two.
-pub const ONE_METRIC_SOURCE_RULE: &str = "has(self.prometheus) != has(self.podScrape)";
-pub const ONE_METRIC_SOURCE_MESSAGE: &str = "metric needs exactly one of prometheus or podScrape";
+pub const ONE_METRIC_SOURCE_RULE: &str = "(has(self.prometheus) ? 1 : 0) + (has(self.podScrape) ? 1 : 0) + (has(self.interceptor) ? 1 : 0) == 1";
+pub const ONE_METRIC_SOURCE_MESSAGE: &str =
+    "metric needs exactly one of prometheus, podScrape or interceptor";
 
 /// CEL on an int-or-string quantity: a non-negative Kubernetes quantity. `string(self)` turns
 /// an integer into its quantity form (`type(self)` would be clearer, but kube-cel cannot
@@ -147,7 +148,8 @@ fn default_tolerance() -> f64 {
     0.1
 }
 
-/// The source of the requests-per-second figure: exactly one of `prometheus` or `podScrape`.
+/// The source of the requests-per-second figure: exactly one of `prometheus`, `podScrape` or
+/// `interceptor`.
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new(ONE_METRIC_SOURCE_RULE).message(ONE_METRIC_SOURCE_MESSAGE))]
@@ -159,7 +161,18 @@ pub struct Metric {
     /// Scrape a request counter from every ready pod and derive its rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_scrape: Option<PodScrapeMetric>,
+
+    /// Count the requests the request interceptor forwards to the service (read every
+    /// second), which also holds requests while it has no ready pod and wakes it from zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interceptor: Option<InterceptorMetric>,
 }
+
+/// Requests per second as the request interceptor counts them
+/// (`aiservice-operator interceptor`; clients address the service through it as
+/// `<name>.<namespace>`). No settings: the operator knows where the interceptor runs.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, Default, PartialEq)]
+pub struct InterceptorMetric {}
 
 /// Requests per second from a Prometheus query.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, Default, PartialEq)]

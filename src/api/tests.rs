@@ -309,12 +309,12 @@ fn auto_service() -> AIService {
         max_replicas: Some(5),
         target_requests_per_second: Some(10.0),
         metric: Some(Metric {
-            prometheus: None,
             pod_scrape: Some(PodScrapeMetric {
                 port: 9090,
                 path: "/metrics".into(),
                 counter: "http_requests_total".into(),
             }),
+            ..Metric::default()
         }),
         ..Scaling::default()
     });
@@ -437,6 +437,25 @@ fn validate_cel_needs_exactly_one_metric_source() {
         query: "sum(rate(x[30s]))".into(),
     });
     assert_eq!(messages(both.validate_cel()), [ONE_METRIC_SOURCE_MESSAGE]);
+    let mut interceptor = auto_service();
+    scaling_mut(&mut interceptor).metric = Some(Metric {
+        interceptor: Some(InterceptorMetric {}),
+        ..Metric::default()
+    });
+    assert!(messages(interceptor.validate_cel()).is_empty());
+    scaling_mut(&mut interceptor)
+        .metric
+        .as_mut()
+        .unwrap()
+        .pod_scrape = Some(PodScrapeMetric {
+        port: 9090,
+        path: "/metrics".into(),
+        counter: "http_requests_total".into(),
+    });
+    assert_eq!(
+        messages(interceptor.validate_cel()),
+        [ONE_METRIC_SOURCE_MESSAGE]
+    );
 }
 
 #[test]

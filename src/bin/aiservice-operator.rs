@@ -46,6 +46,11 @@ struct Args {
     #[arg(long, default_value = "ghcr.io/example/model-server:1")]
     default_image: String,
 
+    /// The admin address of a request interceptor replica (`http://host:9090`), read every
+    /// second for objects scaled on `metric.interceptor`; repeat it for each replica.
+    #[arg(long = "interceptor-admin")]
+    interceptors: Vec<String>,
+
     /// Act only while holding a Lease, so that of several replicas one acts.
     #[arg(long)]
     leader_elect: bool,
@@ -232,6 +237,7 @@ fn main() {
             namespace: args.namespace,
             poll_interval: args.poll_interval,
             default_image: args.default_image,
+            interceptors: args.interceptors,
         },
         election,
     };

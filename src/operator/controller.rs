@@ -55,7 +55,14 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// The serving image of objects that name none.
     pub default_image: String,
+    /// The admin addresses of the request interceptor's replicas (`http://host:9090`), read
+    /// for objects whose metric is `interceptor`.
+    pub interceptors: Vec<String>,
 }
+
+/// How often an object scaled on the interceptor's counts is looked at: its requests per
+/// second, and a request waiting at zero, are seen within this.
+const INTERCEPTOR_POLL: Duration = Duration::from_secs(1);
 
 /// Why a reconcile failed; it is retried with exponential backoff.
 #[derive(Debug, thiserror::Error)]
@@ -253,7 +260,14 @@ async fn reconcile_object<S: Served>(object: &S, ctx: &Reconciler<S>) -> Result<
     let decision = decide(ctx, &seen);
     apply_workload(object, ctx, &seen, &decision).await?;
     let status_believed = report(object, ctx, &seen, &decision).await?;
-    let requeue = if seen.auto {
+    let on_interceptor = object
+        .workload()
+        .scaling
+        .metric
+        .is_some_and(|m| m.interceptor.is_some());
+    let requeue = if seen.auto && on_interceptor {
+        ctx.settings.poll_interval.min(INTERCEPTOR_POLL)
+    } else if seen.auto {
         ctx.settings.poll_interval
     } else {
         MANUAL_RESYNC
@@ -614,6 +628,41 @@ async fn measure<S: Served>(
             let previous =
                 ctx.remember(key, |m| std::mem::replace(&mut m.samples, scraped.clone()));
             metric_source::rate(&previous, &scraped)
+        }
+        Some(Metric {
+            interceptor: Some(_),
+            ..
+        }) => {
+            if ctx.settings.interceptors.is_empty() {
+                return Err(
+                    "the operator was started without --interceptor-admin: no interceptor to ask"
+                        .into(),
+                );
+            }
+            let admins = ctx.settings.interceptors.clone();
+            let (scraped, queued) = blocking(move || {
+                let mut samples = BTreeMap::new();
+                let mut queued = 0;
+                for admin in admins {
+                    let counts = metric_source::interceptor_counts(&admin, &namespace, &name)?;
+                    queued += counts.queued;
+                    let at = SystemTime::now();
+                    let value = counts.requests as f64;
+                    samples.insert(admin, CounterSample { value, at });
+                }
+                Ok((samples, queued))
+            })
+            .await?;
+            let previous =
+                ctx.remember(key, |m| std::mem::replace(&mut m.samples, scraped.clone()));
+            let rate = metric_source::rate(&previous, &scraped);
+            // Requests held at zero are demand now: at least that many a second, so the
+            // first one wakes the service without waiting for a second reading.
+            match (rate, queued) {
+                (rate, 0) => rate,
+                (Ok(rate), queued) => Ok(rate.max(queued as f64)),
+                (Err(_), queued) => Ok(queued as f64),
+            }
         }
         Some(_) => Err("spec.scaling.metric names no source".into()),
     }

@@ -119,6 +119,42 @@ fn counter_in(text: &str, name: &str) -> Option<f64> {
     found
 }
 
+/// One service's figures as one interceptor replica reports them (`/v1/counts`).
+#[derive(Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InterceptorCounts {
+    pub requests: u64,
+    pub queued: usize,
+}
+
+/// What the interceptor at `admin` (`http://host:port`) counted for `namespace/name`; a
+/// service it has not seen a request for has all zeros.
+pub fn interceptor_counts(
+    admin: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<InterceptorCounts, String> {
+    let url = format!("{}/v1/counts", admin.trim_end_matches('/'));
+    let body = agent()
+        .get(&url)
+        .call()
+        .and_then(|mut response| response.body_mut().read_to_string())
+        .map_err(|e| format!("asking the interceptor at {admin}: {e}"))?;
+    counts_of(&body, namespace, name).map_err(|why| format!("the interceptor at {admin}: {why}"))
+}
+
+fn counts_of(body: &str, namespace: &str, name: &str) -> Result<InterceptorCounts, String> {
+    let all: Vec<Value> =
+        serde_json::from_str(body).map_err(|e| format!("the counts are not a JSON list: {e}"))?;
+    let Some(found) = all
+        .into_iter()
+        .find(|c| c["namespace"] == namespace && c["name"] == name)
+    else {
+        return Ok(InterceptorCounts::default());
+    };
+    serde_json::from_value(found).map_err(|e| format!("unusable counts: {e}"))
+}
+
 /// Requests per second from two rounds of per-pod counter samples: each pod's increase over
 /// its own interval, summed. A pod seen once has no rate yet; a counter that went down (the
 /// pod restarted) counts from zero.
@@ -155,6 +191,28 @@ pub fn rate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interceptor_counts_are_the_services_or_zero() {
+        let body =
+            r#"[{"namespace":"team-a","name":"llama","requests":42,"inFlight":3,"queued":2}]"#;
+        assert_eq!(
+            counts_of(body, "team-a", "llama"),
+            Ok(InterceptorCounts {
+                requests: 42,
+                queued: 2
+            })
+        );
+        assert_eq!(
+            counts_of(body, "team-b", "llama"),
+            Ok(InterceptorCounts::default())
+        );
+        assert!(
+            counts_of("<html>", "a", "b")
+                .unwrap_err()
+                .contains("not a JSON list")
+        );
+    }
 
     #[test]
     fn queries_name_the_object() {
