@@ -249,7 +249,7 @@ async fn apiserver_rejects_bad_specs_naming_the_property() {
             json!({"modelUri": "s3://m", "scaling": {"metric": {}}}),
             vec![
                 "spec.scaling.metric",
-                "metric needs exactly one of prometheus or podScrape",
+                "metric needs exactly one of prometheus, podScrape or interceptor",
             ],
         ),
         (
