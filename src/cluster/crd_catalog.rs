@@ -116,24 +116,14 @@ impl KubeLayer {
             return Ok(CrdLookup::Found(crd.clone(), CrdSource::Live));
         }
         // A miss may mean a CRD created since the last listing: list again (once per miss).
-        let listed = match self.client() {
-            Ok(client) => Api::<CustomResourceDefinition>::all(client.clone())
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| {
-                    KubeError::from_kube(&format!("CustomResourceDefinition for {kind}.{group}"), e)
-                }),
-            Err(e) => Err(e),
-        };
-        let list = match listed {
+        let what = format!("CustomResourceDefinition for {kind}.{group}");
+        let list = match self.list_crds(&what).await {
             Ok(list) => list,
             Err(e) if self.note_offline(&e) => return Ok(self.crds.planned_lookup(group, kind)),
             Err(e) => return Err(e),
         };
         let live: HashMap<GroupKind, Arc<serde_json::Value>> = list
-            .items
-            .iter()
-            .filter_map(|crd| serde_json::to_value(crd).ok())
+            .into_iter()
             .filter_map(|crd| Some((group_kind(&crd)?, Arc::new(crd))))
             .collect();
         let found = live.get(&key).cloned();
@@ -151,14 +141,22 @@ impl KubeLayer {
         &self,
         groups: &[String],
     ) -> Result<Vec<serde_json::Value>, KubeError> {
+        let list = self.list_crds("CustomResourceDefinitions").await?;
+        Ok(list
+            .into_iter()
+            .filter(|crd| groups.iter().any(|g| crd["spec"]["group"] == g.as_str()))
+            .collect())
+    }
+
+    /// Every CRD the cluster has, as JSON; `what` names the request in an error.
+    async fn list_crds(&self, what: &str) -> Result<Vec<serde_json::Value>, KubeError> {
         let list = Api::<CustomResourceDefinition>::all(self.client()?.clone())
             .list(&ListParams::default())
             .await
-            .map_err(|e| KubeError::from_kube("CustomResourceDefinitions", e))?;
+            .map_err(|e| KubeError::from_kube(what, e))?;
         Ok(list
             .items
             .iter()
-            .filter(|crd| groups.contains(&crd.spec.group))
             .filter_map(|crd| serde_json::to_value(crd).ok())
             .collect())
     }

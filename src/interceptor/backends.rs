@@ -107,11 +107,12 @@ impl Backends {
         for service in services.values_mut() {
             service.slices.clear();
         }
-        drop(services);
         for slice in slices {
-            self.apply(slice);
+            if let Some((key, slice_name)) = identity(slice) {
+                let service = services.entry(key).or_default();
+                service.slices.insert(slice_name, ready_endpoints(slice));
+            }
         }
-        let mut services = self.lock();
         for service in services.values_mut() {
             service.publish();
         }

@@ -107,7 +107,6 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         .await
     {
         Ok(endpoint) => endpoint,
-        Err(NoBackend::Unknown) => return unknown(&key),
         Err(why) => return unavailable(&key, why, proxy.queue.timeout),
     };
     let path = parts
